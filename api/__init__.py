@@ -1,0 +1,1 @@
+"""HTTP API of the observatory (FastAPI): thin routes over `observatory` functions."""

@@ -1,0 +1,29 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.routes import health
+from observatory import __version__
+from observatory.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    """Build the app: routers, CORS (closed unless configured)."""
+    settings = get_settings()
+    app = FastAPI(
+        title="Osservatorio API",
+        version=__version__,
+        description=(
+            "Servizi per cittadini stranieri nel Sud Italia: OGC API - Features, "
+            "query spaziali, analisi ed esportazioni."
+        ),
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
+        )
+    app.include_router(health.router)
+    return app

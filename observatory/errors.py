@@ -1,0 +1,21 @@
+"""Domain errors: they know nothing of HTTP; the API and the CLI map them."""
+
+
+class ObservatoryError(Exception):
+    """Base of every error the observatory reports to its users."""
+
+
+class NotFound(ObservatoryError):
+    """A named object (region, area, comune, category, collection) does not exist."""
+
+
+class InvalidInput(ObservatoryError):
+    """A parameter or a file is not acceptable; the message says why."""
+
+
+class ConfigurationError(ObservatoryError):
+    """A data file such as areas.yaml or taxonomy.yaml is inconsistent."""
+
+
+class GeographyNotLoaded(ObservatoryError):
+    """The reference geography has not been loaded yet."""

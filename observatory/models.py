@@ -1,0 +1,229 @@
+"""ORM models of the observatory's PostGIS schema (SRID 4326 everywhere)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class GeographyLoad(Base):
+    """One load of the reference geography: which year, which scope, when."""
+
+    __tablename__ = "geography_load"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class Region(Base):
+    """An ISTAT region."""
+
+    __tablename__ = "region"
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class Province(Base):
+    """An ISTAT province (or metropolitan city / free consortium)."""
+
+    __tablename__ = "province"
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short: Mapped[str] = mapped_column(String(4))
+    region_code: Mapped[int] = mapped_column(ForeignKey("region.code", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class Municipality(Base):
+    """An ISTAT comune with its repaired polygon and representative point."""
+
+    __tablename__ = "municipality"
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cadastral_code: Mapped[str | None] = mapped_column(String(4))
+    province_code: Mapped[int] = mapped_column(
+        ForeignKey("province.code", ondelete="CASCADE"), index=True
+    )
+    region_code: Mapped[int] = mapped_column(
+        ForeignKey("region.code", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    area_km2: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+    point = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+
+
+class Population(Base):
+    """A population figure of a comune for a year and an indicator."""
+
+    __tablename__ = "population"
+
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipality.code", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class TerritorialArea(Base):
+    """A territorial area with its local working group (GdLL), from data/areas.yaml."""
+
+    __tablename__ = "territorial_area"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[int] = mapped_column(ForeignKey("region.code", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class AreaMunicipality(Base):
+    """Membership of a comune in a territorial area (a comune is in at most one area)."""
+
+    __tablename__ = "area_municipality"
+
+    area_code: Mapped[str] = mapped_column(
+        ForeignKey("territorial_area.code", ondelete="CASCADE"), index=True
+    )
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipality.code", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ServiceCategory(Base):
+    """A two-level service category from data/taxonomy.yaml."""
+
+    __tablename__ = "service_category"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("service_category.code", ondelete="CASCADE")
+    )
+    label_it: Mapped[str] = mapped_column(Text)
+    label_en: Mapped[str] = mapped_column(Text)
+    description_it: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IngestRun(Base):
+    """One run of the ingest pipeline over one file."""
+
+    __tablename__ = "ingest_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class IngestRejection(Base):
+    """A row that an ingest run read and did not store, with the reasons."""
+
+    __tablename__ = "ingest_rejection"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+
+
+class Service(Base):
+    """One service at one location (field names follow Open Referral HSDS 3)."""
+
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("source", "source_key", name="uq_service_source_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    source_key: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    organization_name: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    category_code: Mapped[str | None] = mapped_column(
+        ForeignKey("service_category.code"), index=True
+    )
+    address_1: Mapped[str | None] = mapped_column(Text)
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    stated_municipality: Mapped[str | None] = mapped_column(Text)
+    stated_province: Mapped[str | None] = mapped_column(String(40))
+    municipality_code: Mapped[int | None] = mapped_column(Integer, index=True)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    geocode_precision: Mapped[str] = mapped_column(String(20))
+    geocode_source: Mapped[str] = mapped_column(String(40))
+    location_flags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(3)), default=list)
+    target_groups: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    access_modes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    mediation_available: Mapped[bool | None] = mapped_column(Boolean)
+    step_free_access: Mapped[bool | None] = mapped_column(Boolean)
+    documents_required: Mapped[str | None] = mapped_column(Text)
+    cost: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    opening_hours: Mapped[str | None] = mapped_column(Text)
+    schedule: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    eligibility_description: Mapped[str | None] = mapped_column(Text)
+    capacity: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    is_example: Mapped[bool] = mapped_column(Boolean, default=False)
+    private_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GeocodeCache(Base):
+    """A geocoder answer kept for reuse, keyed by the normalised query and provider."""
+
+    __tablename__ = "geocode_cache"
+
+    query: Mapped[str] = mapped_column(Text, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    geom = mapped_column(Geometry("POINT", srid=SRID), nullable=True)
+    precision: Mapped[str | None] = mapped_column(String(20))
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

