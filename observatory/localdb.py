@@ -100,11 +100,10 @@ def _run(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
 
 
 def _prepare_dir(cluster: LocalCluster) -> None:
-    """Create the data dir's parent, owned by postgres when we are root."""
-    parent = cluster.data_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    """Create the data dir, owned by postgres when we are root (its parents stay as they are)."""
+    cluster.data_dir.mkdir(parents=True, exist_ok=True)
     if _running_as_root():
-        shutil.chown(parent, user=SERVICE_USER, group=SERVICE_USER)
+        shutil.chown(cluster.data_dir, user=SERVICE_USER, group=SERVICE_USER)
 
 
 def is_initialised(cluster: LocalCluster) -> bool:
