@@ -227,3 +227,55 @@ class GeocodeCache(Base):
     precision: Mapped[str | None] = mapped_column(String(20))
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AnalysisRun(Base):
+    """One computation (density, coverage, access or gaps) with its parameters and data snapshot."""
+
+    __tablename__ = "analysis_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    category_code: Mapped[str | None] = mapped_column(String(20))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    parameters_hash: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AnalysisResult(Base):
+    """The result of one analysis run for one comune."""
+
+    __tablename__ = "analysis_result"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("analysis_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipality.code", ondelete="CASCADE"), primary_key=True
+    )
+    demand: Mapped[float] = mapped_column(Float)
+    services_count: Mapped[int | None] = mapped_column(Integer)
+    nearest_km: Mapped[float | None] = mapped_column(Float)
+    services_within: Mapped[int | None] = mapped_column(Integer)
+    covered: Mapped[bool | None] = mapped_column(Boolean)
+    access_index: Mapped[float | None] = mapped_column(Float)
+    access_per_10k: Mapped[float | None] = mapped_column(Float)
+    unmet_demand: Mapped[float | None] = mapped_column(Float)
+    is_gap: Mapped[bool | None] = mapped_column(Boolean)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class ApiKey(Base):
+    """An API key, stored as a hash, with its role and the areas it may write."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(20))
+    areas: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
