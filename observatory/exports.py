@@ -75,14 +75,18 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: dict[str, Any])
 
 
 def write_csv(frame: gpd.GeoDataFrame, path: Path, dialect: str, metadata: dict[str, Any]) -> None:
-    """One row per feature, no geometry; `it` = `;` and decimal comma, UTF-8 with BOM."""
+    """One row per feature, no geometry, the parameters as a last column.
+
+    Dialect `it`: `;` separator, decimal comma, UTF-8 with BOM (Excel in Italian opens it).
+    """
     if dialect not in CSV_DIALECTS:
         raise InvalidInput(f"unknown CSV dialect {dialect!r}: choose one of {CSV_DIALECTS}")
     table = pd.DataFrame(frame).drop(columns=[frame.geometry.name])
     for column in table.columns:
         if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
             table[column] = table[column].map(neutralise_formula)
-    table["parameters"] = neutralise_formula(json.dumps(metadata, ensure_ascii=False))
+    parameters = json.dumps(metadata.get("parameters", {}), ensure_ascii=False)
+    table["parameters"] = neutralise_formula(parameters)
     italian = dialect == "it"
     table.to_csv(
         path, index=False, sep=";" if italian else ",", decimal="," if italian else ".",

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from observatory.analysis.store import run_results
@@ -22,13 +23,17 @@ EXPORT_COLUMNS = (
 
 
 def export_frame(results: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
-    """The exported columns, ISTAT codes as 6-digit text; gaps sorted by rank."""
+    """The exported columns, ISTAT codes as 6-digit text; gaps ranked within the export."""
     frame = results[[*EXPORT_COLUMNS, "geometry"]].copy()
     frame["municipality_code"] = frame["municipality_code"].map("{:06d}".format)
-    if kind == "gaps":
-        frame = frame.assign(_order=frame["gap_rank"].fillna(len(frame) + 1).astype(float))
-        frame = frame.sort_values(["_order", "municipality_code"]).drop(columns="_order")
-    return frame
+    if kind != "gaps":
+        return frame
+    is_gap = frame["is_gap"].fillna(False).astype(bool)
+    gaps = frame[is_gap].sort_values(
+        ["unmet_demand", "municipality_code"], ascending=[False, True]
+    )
+    gaps["gap_rank"] = range(1, len(gaps) + 1)
+    return gpd.GeoDataFrame(pd.concat([gaps, frame[~is_gap]]), crs=frame.crs)
 
 
 def run_metadata(
