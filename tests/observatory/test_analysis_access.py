@@ -39,7 +39,9 @@ def seeded(engine):
             points = random_points_in_comuni(comuni.code.to_numpy(), comuni.geom.values,
                                              SERVICES, seed=42)
             rng = np.random.default_rng(42)
-            capacity = [None if k % 5 == 0 else float(rng.integers(0, 30)) for k in range(SERVICES)]
+            capacity = [
+                None if k % 5 == 0 else float(rng.integers(0, 30)) for k in range(SERVICES)
+            ]
             insert_services(session, points, "SAN-ASL", capacity)
             session.flush()
             municipalities = load_municipalities(session)
@@ -52,7 +54,8 @@ def seeded(engine):
 def _pysal(municipalities, services, costs, params: Parameters) -> pd.Series:
     demand = pd.DataFrame({"demand": municipalities["residents"].fillna(0.0)})
     demand.index.name = "geoid"
-    supply_values = services["capacity"].fillna(1.0).to_numpy() if params.supply == "capacity" else 1.0
+    capacity = services["capacity"].fillna(1.0).to_numpy()
+    supply_values = capacity if params.supply == "capacity" else 1.0
     supply = pd.DataFrame({"supply": supply_values}, index=services["id"].to_numpy())
     supply.index.name = "geoid"
     model = Access(
