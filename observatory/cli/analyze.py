@@ -24,8 +24,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-REGION = typer.Option(None, help="Export only this region (name, slug or ISTAT code).")
-AREA = typer.Option(None, help="Export only this territorial area (code, see `status`).")
+REGION = typer.Option(None, help="Only this region (name, slug or ISTAT code).")
+AREA = typer.Option(None, help="Only this territorial area (code, see `status`).")
 CATEGORY = typer.Option(None, help="Service category code (a top-level code includes its "
                         "children); default every category.")
 CATCHMENT = typer.Option(DEFAULT_CATCHMENT_KM, "--catchment-km", help="Catchment d in km (d <= D).")
