@@ -61,7 +61,8 @@ def compute(
 
     lon, lat = municipalities["lon"].to_numpy(), municipalities["lat"].to_numpy()
     index = PointIndex(services["lon"].to_numpy(), services["lat"].to_numpy())
-    pairs = index.pairs_within(lon, lat, params.catchment_km)
+    needs_distances = params.uses_access and params.method == "e2sfca"
+    pairs = index.pairs_within(lon, lat, params.catchment_km, with_distances=needs_distances)
     covered = coverage(index, lon, lat, pairs)
     results["nearest_km"] = covered.nearest_km
     results["services_within"] = covered.services_within

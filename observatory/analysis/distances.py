@@ -1,8 +1,13 @@
 """Exact WGS84 geodesic distances between demand points and services, never a projection.
 
-Candidates come from a KD-tree on unit normal vectors with a provably safe chord radius;
-every distance that decides anything is then an exact geodesic (pyproj `Geod.inv`, Karney's
-algorithm, which agrees with PostGIS `geography` to about 1e-13).
+Candidates come from a KD-tree on the ellipsoid's unit normals. If the normals of two points
+are an angle t apart, their geodesic distance s satisfies t * R_min <= s <= t * R_max, with
+R_min = b^2/a and R_max = a^2/b the extreme radii of curvature: the normal turns by at most
+ds / R_min along the geodesic, and the preimage of the great-circle arc between the normals
+under the Gauss map is a path no longer than t * R_max. So a pair is surely outside d when
+t * R_min > d and surely inside when t * R_max <= d; every other pair, and every distance
+reported, is an exact geodesic (pyproj `Geod.inv`, Karney's algorithm, which agrees with
+PostGIS `geography` to about 1e-13).
 """
 
 from __future__ import annotations
@@ -14,20 +19,18 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 GEOD = Geod(ellps="WGS84")
-# Smallest radius of curvature of the WGS84 ellipsoid (meridional, at the equator): b^2/a.
-# Along a geodesic of length s the surface normal turns by at most s / MIN_RADIUS_KM,
-# so two points s km apart have normals at most that angle apart.
-MIN_RADIUS_KM = GEOD.b**2 / GEOD.a / 1000
-SAFETY = 1 + 1e-9
+MIN_RADIUS_KM = GEOD.b**2 / GEOD.a / 1000  # meridional radius of curvature at the equator
+MAX_RADIUS_KM = GEOD.a**2 / GEOD.b / 1000  # radius of curvature at the poles
+SAFETY = 1 + 1e-9  # margin on the bounds, far above the rounding of the normals
 
 
 @dataclass(frozen=True)
 class Pairs:
-    """Demand/service pairs within a distance: indices and geodesic km, sorted by demand."""
+    """Demand/service pairs within a distance: indices, and geodesic km when asked for."""
 
     demand_index: np.ndarray
     service_index: np.ndarray
-    distance_km: np.ndarray
+    distance_km: np.ndarray | None
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -61,21 +64,33 @@ class PointIndex:
         self.lat = np.asarray(lat, dtype=float)
         self.tree = cKDTree(unit_vectors(self.lon, self.lat)) if len(self.lon) else None
 
-    def pairs_within(self, lon: np.ndarray, lat: np.ndarray, radius_km: float) -> Pairs:
-        """Every (demand, service) pair with geodesic distance <= `radius_km` (inclusive)."""
+    def pairs_within(
+        self, lon: np.ndarray, lat: np.ndarray, radius_km: float, with_distances: bool = True
+    ) -> Pairs:
+        """Every (demand, service) pair with geodesic distance <= `radius_km` (inclusive).
+
+        Without `with_distances` only the pairs the curvature bounds cannot settle get an
+        exact geodesic: membership is the same, and the call is much faster.
+        """
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         empty = np.zeros(0, dtype=np.int64)
         if self.tree is None or len(lon) == 0:
-            return Pairs(empty, empty, np.zeros(0))
-        demand_tree = cKDTree(unit_vectors(lon, lat))
-        found = demand_tree.sparse_distance_matrix(
+            return Pairs(empty, empty, np.zeros(0) if with_distances else None)
+        found = cKDTree(unit_vectors(lon, lat)).sparse_distance_matrix(
             self.tree, float(chord_bound(radius_km)), output_type="ndarray"
         )
-        order = np.lexsort((found["j"], found["i"]))
-        i, j = found["i"][order].astype(np.int64), found["j"][order].astype(np.int64)
-        distance = geodesic_km(lon[i], lat[i], self.lon[j], self.lat[j])
-        keep = distance <= radius_km
-        return Pairs(i[keep], j[keep], distance[keep])
+        i, j = found["i"].astype(np.int64), found["j"].astype(np.int64)
+        if with_distances:
+            distance = geodesic_km(lon[i], lat[i], self.lon[j], self.lat[j])
+            keep = distance <= radius_km
+            return Pairs(i[keep], j[keep], distance[keep])
+        angle = 2 * np.arcsin(np.minimum(found["v"] / 2, 1.0))
+        keep = angle * MAX_RADIUS_KM * SAFETY <= radius_km
+        unsure = np.flatnonzero(~keep)
+        keep[unsure] = geodesic_km(
+            lon[i[unsure]], lat[i[unsure]], self.lon[j[unsure]], self.lat[j[unsure]]
+        ) <= radius_km
+        return Pairs(i[keep], j[keep], None)
 
     def nearest(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Geodesic km to the nearest service and its index (inf and -1 when there is none)."""

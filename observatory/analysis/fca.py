@@ -31,14 +31,16 @@ def default_sigma_km(catchment_km: float) -> float:
     return catchment_km / 2
 
 
-def weights(distance_km: np.ndarray, method: str, sigma_km: float | None) -> np.ndarray:
+def weights(pairs: Pairs, method: str, sigma_km: float | None) -> np.ndarray:
     """The weight w(d) of each pair (all pairs given are already within the catchment)."""
     if method == "2sfca":
-        return np.ones_like(distance_km)
+        return np.ones(len(pairs.demand_index))
     if method == "e2sfca":
         if not sigma_km or sigma_km <= 0:
             raise InvalidInput("the Gaussian sigma must be a positive number of km")
-        return np.exp(-(distance_km**2) / (2 * sigma_km**2))
+        if pairs.distance_km is None:
+            raise ValueError("E2SFCA needs the pairs' distances (with_distances=True)")
+        return np.exp(-(pairs.distance_km**2) / (2 * sigma_km**2))
     raise InvalidInput(f"unknown method {method!r}: choose one of {METHODS}")
 
 
@@ -51,7 +53,7 @@ def two_step_fca(
 ) -> Accessibility:
     """Compute A_i for every demand point and R_j for every service over `pairs`."""
     demand, supply = np.asarray(demand, dtype=float), np.asarray(supply, dtype=float)
-    weight = weights(pairs.distance_km, method, sigma_km)
+    weight = weights(pairs, method, sigma_km)
     catchment = np.bincount(
         pairs.service_index, weights=demand[pairs.demand_index] * weight, minlength=len(supply)
     )

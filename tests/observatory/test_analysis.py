@@ -65,10 +65,22 @@ def run(kind: str, services_frame: pd.DataFrame | None = None, **params) -> pd.D
 def test_pairs_within_20_km_are_the_four_hand_listed_ones():
     m, s = municipalities(), services()
     pairs = PointIndex(s.lon, s.lat).pairs_within(m.lon, m.lat, 20.0)
-    assert list(zip(pairs.demand_index, pairs.service_index, strict=True)) == [
-        (0, 0), (1, 0), (1, 1), (2, 1)
-    ]
-    np.testing.assert_allclose(pairs.distance_km, [12, 18, 3, 12], rtol=1e-12)
+    found = sorted(zip(pairs.demand_index, pairs.service_index, pairs.distance_km, strict=True))
+    assert [(i, j) for i, j, _ in found] == [(0, 0), (1, 0), (1, 1), (2, 1)]
+    np.testing.assert_allclose([d for *_, d in found], [12, 18, 3, 12], rtol=1e-12)
+
+
+@pytest.mark.parametrize("radius_km", [0.5, 10.0, 40.0, 150.0])
+def test_pairs_without_distances_have_the_same_membership(radius_km):
+    rng = np.random.default_rng(11)
+    index = PointIndex(rng.uniform(12, 19, 3000), rng.uniform(36, 42, 3000))
+    lon, lat = rng.uniform(12, 19, 400), rng.uniform(36, 42, 400)
+    exact = index.pairs_within(lon, lat, radius_km)
+    fast = index.pairs_within(lon, lat, radius_km, with_distances=False)
+    assert fast.distance_km is None and len(exact.demand_index) > 0
+    assert sorted(zip(exact.demand_index, exact.service_index, strict=True)) == sorted(
+        zip(fast.demand_index, fast.service_index, strict=True)
+    )
 
 
 def test_coverage_gives_nearest_km_and_services_within():
@@ -180,6 +192,9 @@ def test_service_exactly_at_the_catchment_distance_is_within():
     )
     assert len(inside.distance_km) == 1 and inside.distance_km[0] == exact_km
     assert len(outside.distance_km) == 0
+    for radius_km, expected in ((exact_km, 1), (np.nextafter(exact_km, 0), 0)):
+        fast = index.pairs_within(np.array([a_lon]), np.array([a_lat]), radius_km, False)
+        assert len(fast.demand_index) == expected
 
 
 def test_nearest_is_exact_among_many_candidates():
