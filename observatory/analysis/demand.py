@@ -65,6 +65,11 @@ def load_municipalities(session: Session) -> pd.DataFrame:
         values, year = load_population(session, indicator)
         frame[indicator] = values.reindex(frame.index)
         frame.attrs[f"{indicator}_year"] = year
+        if year is None:
+            continue
+        for code, name in frame.loc[frame[indicator].isna(), "name"].items():
+            log.warning("comune %06d %s has no %s row for %d: its demand is 0",
+                        code, name, indicator, year)
     return frame
 
 
@@ -78,6 +83,4 @@ def demand_of(municipalities: pd.DataFrame, indicator: str) -> tuple[np.ndarray,
         )
     values = municipalities[indicator].to_numpy(dtype=float)
     missing = np.isnan(values)
-    for code, name in municipalities.loc[missing, "name"].items():
-        log.warning("comune %06d %s has no %s row: its demand is 0", code, name, indicator)
     return np.where(missing, 0.0, values), missing

@@ -11,8 +11,9 @@ import logging
 from typing import Any
 
 import geopandas as gpd
+import orjson
 import pandas as pd
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from observatory.analysis.compute import RESULT_COLUMNS, compute
@@ -21,7 +22,7 @@ from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Paramet
 from observatory.analysis.supply import load_services, services_snapshot
 from observatory.errors import NotFound
 from observatory.geography import resolve_regions
-from observatory.models import AnalysisResult, AnalysisRun
+from observatory.models import AnalysisRun
 
 log = logging.getLogger(__name__)
 VALUE_COLUMNS = (
@@ -48,13 +49,6 @@ ORDER BY r.municipality_code
 """
 
 
-def _plain(value: Any) -> Any:
-    """A JSON- and SQL-friendly Python value: NaN becomes None, numpy scalars become Python."""
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 def _snapshot(
     session: Session, municipalities: pd.DataFrame, services: pd.DataFrame, params: Parameters
 ) -> dict[str, Any]:
@@ -71,15 +65,34 @@ def _snapshot(
     }
 
 
-def _result_rows(run_id: int, results: pd.DataFrame) -> list[dict[str, Any]]:
-    values = [c for c in VALUE_COLUMNS if c in results.columns]
-    rows = []
-    for code, row in zip(results.index, results.to_dict("records"), strict=True):
-        record = {column: _plain(row[column]) for column in RESULT_COLUMNS}
-        record |= {"run_id": run_id, "municipality_code": int(code)}
-        record["values"] = {column: _plain(row[column]) for column in values}
-        rows.append(record)
-    return rows
+INSERT_RESULTS_SQL = """
+INSERT INTO analysis_result (run_id, municipality_code, demand, services_count, nearest_km,
+    services_within, covered, access_index, access_per_10k, unmet_demand, is_gap, "values")
+SELECT :run_id, r.* FROM unnest(
+    CAST(:municipality_code AS int[]), CAST(:demand AS float8[]),
+    CAST(:services_count AS int[]), CAST(:nearest_km AS float8[]),
+    CAST(:services_within AS int[]), CAST(:covered AS boolean[]),
+    CAST(:access_index AS float8[]), CAST(:access_per_10k AS float8[]),
+    CAST(:unmet_demand AS float8[]), CAST(:is_gap AS boolean[]), CAST(:values AS jsonb[])
+) AS r
+"""
+
+
+def _column(values: pd.Series) -> list[Any]:
+    """A column as a list of plain Python values, None for NaN or missing."""
+    return [None if pd.isna(v) else v for v in values.astype(object).tolist()]
+
+
+def _store_results(session: Session, run_id: int, results: pd.DataFrame) -> None:
+    """Insert the per-comune rows of a run in one statement."""
+    extra = results[[c for c in VALUE_COLUMNS if c in results.columns]].astype(object)
+    values = [orjson.dumps(row).decode() for row in extra.to_dict("records")]
+    columns = {column: _column(results[column]) for column in RESULT_COLUMNS}
+    session.execute(
+        text(INSERT_RESULTS_SQL),
+        {"run_id": run_id, "municipality_code": [int(c) for c in results.index],
+         **columns, "values": values},
+    )
 
 
 def find_run(
@@ -116,7 +129,7 @@ def run_analysis(
     )
     session.add(run)
     session.flush()
-    session.execute(insert(AnalysisResult), _result_rows(run.id, outcome.results))
+    _store_results(session, run.id, outcome.results)
     log.info(
         "analysis %s run %d: %d comuni, %d services, category %s",
         params.kind, run.id, len(outcome.results), len(services), params.category_code or "all",
