@@ -17,9 +17,8 @@ log = logging.getLogger(__name__)
 
 app = typer.Typer(
     help=(
-        "Analyses on the loaded comuni and the active services, stored as analysis runs "
-        "(the API and the maps read the same runs). Distances are WGS84 geodesics from each "
-        "comune's representative point; see docs/analysis.md."
+        "Density, coverage, 2SFCA / E2SFCA accessibility and gaps per comune, stored as "
+        "analysis runs that the API and the maps read too (see docs/analysis.md)."
     ),
     no_args_is_help=True,
 )
@@ -28,7 +27,8 @@ REGION = typer.Option(None, help="Only this region (name, slug or ISTAT code).")
 AREA = typer.Option(None, help="Only this territorial area (code, see `status`).")
 CATEGORY = typer.Option(None, help="Service category code (a top-level code includes its "
                         "children); default every category.")
-CATCHMENT = typer.Option(DEFAULT_CATCHMENT_KM, "--catchment-km", help="Catchment d in km (d <= D).")
+CATCHMENT = typer.Option(DEFAULT_CATCHMENT_KM, "--catchment-km",
+                         help="Catchment D in km; a service at geodesic distance d <= D counts.")
 METHOD = typer.Option("2sfca", help="2sfca (weight 1) or e2sfca (Gaussian weight).")
 SIGMA = typer.Option(None, "--sigma-km", help="E2SFCA Gaussian sigma in km (default D / 2).")
 SUPPLY = typer.Option("count", help="count (S_j = 1) or capacity (1 where unknown).")

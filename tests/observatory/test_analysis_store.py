@@ -142,3 +142,12 @@ def test_analyze_gaps_cli_writes_the_export(session, monkeypatch, tmp_path):
     # No LEG service: every comune with people is a gap.
     gaps = [f for f in document["features"] if f["properties"]["is_gap"]]
     assert len(gaps) == sum(1 for f in document["features"] if f["properties"]["demand"] > 0)
+
+
+def test_help_lists_the_analysis_export_and_population_commands():
+    result = CliRunner().invoke(app, ["--help"])
+    for command in ("analyze", "export", "population"):
+        assert command in result.output
+    gaps_help = CliRunner().invoke(app, ["analyze", "gaps", "--help"]).output
+    for option in ("--catchment-km", "--method", "--threshold", "--percentile", "--csv-dialect"):
+        assert option in gaps_help
