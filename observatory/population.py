@@ -204,8 +204,10 @@ def store_population(session: Session, data: PopulationFile, source: str) -> Pop
         },
     )
     without_row = sorted(known - set(in_scope.index))
-    for code in without_row:
-        log.warning("comune %06d has no row in the file: its %s demand is 0", code, data.indicator)
+    if without_row:
+        log.warning("%d loaded comuni have no row in the file (e.g. %s): their %s demand is 0",
+                    len(without_row), ", ".join(f"{c:06d}" for c in without_row[:5]),
+                    data.indicator)
     return PopulationLoad(
         indicator=data.indicator,
         year=data.year,

@@ -65,11 +65,11 @@ def load_municipalities(session: Session) -> pd.DataFrame:
         values, year = load_population(session, indicator)
         frame[indicator] = values.reindex(frame.index)
         frame.attrs[f"{indicator}_year"] = year
-        if year is None:
-            continue
-        for code, name in frame.loc[frame[indicator].isna(), "name"].items():
-            log.warning("comune %06d %s has no %s row for %d: its demand is 0",
-                        code, name, indicator, year)
+        missing = frame.loc[frame[indicator].isna(), "name"]
+        if year is not None and len(missing):
+            listed = ", ".join(f"{code:06d} {name}" for code, name in missing.head(5).items())
+            log.warning("%d comuni have no %s row for %d, so their demand is 0: %s",
+                        len(missing), indicator, year, listed)
     return frame
 
 

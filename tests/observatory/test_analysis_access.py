@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from observatory.analysis.compute import compute
 from observatory.analysis.demand import load_municipalities
 from observatory.analysis.parameters import Parameters
+from observatory.analysis.report import export_run
+from observatory.analysis.store import run_analysis
 from observatory.analysis.supply import load_services
 from tests.factories import insert_services, random_points_in_comuni
 
@@ -47,7 +49,7 @@ def seeded(engine):
             municipalities = load_municipalities(session)
             services = load_services(session, "SAN")
             costs = pd.read_sql(text(COSTS_SQL), conn)
-            yield municipalities, services, costs
+            yield municipalities, services, costs, session
         outer.rollback()
 
 
@@ -76,7 +78,7 @@ def _pysal(municipalities, services, costs, params: Parameters) -> pd.Series:
 def test_access_equals_pysal_access_for_every_comune_with_people(
     seeded, catchment_km, method, supply
 ):
-    municipalities, services, costs = seeded
+    municipalities, services, costs, _ = seeded
     params = Parameters("access", "SAN", catchment_km=catchment_km, method=method, supply=supply)
     ours = compute(municipalities, services, params).results["access_index"].astype(float)
     theirs = _pysal(municipalities, services, costs, params)
@@ -88,7 +90,7 @@ def test_access_equals_pysal_access_for_every_comune_with_people(
 
 
 def test_distances_equal_postgis_geography(seeded):
-    municipalities, services, costs = seeded
+    municipalities, services, costs, _ = seeded
     results = compute(municipalities, services, Parameters("coverage", catchment_km=20.0)).results
     within = costs[costs.cost <= 20.0]
     counts = within.groupby("origin").size().reindex(municipalities.index, fill_value=0)
@@ -99,3 +101,17 @@ def test_distances_equal_postgis_geography(seeded):
     np.testing.assert_allclose(
         results["nearest_km"][found].astype(float), nearest[found], rtol=0, atol=1e-10
     )
+
+
+def test_campania_gaps_geojson_numbers_equal_pysal_access(seeded, tmp_path):
+    municipalities, services, costs, session = seeded
+    params = Parameters("gaps", "SAN", catchment_km=20.0)
+    path = tmp_path / "gaps.geojson"
+    export_run(session, run_analysis(session, params), path, region="campania")
+    exported = gpd.read_file(path).set_index("municipality_code")
+    exported.index = exported.index.astype(int)
+    theirs = _pysal(municipalities, services, costs, params).fillna(0.0)[exported.index]
+    people = exported["demand"] > 0
+    assert len(exported) == 550 and people.sum() == 550
+    np.testing.assert_allclose(exported["access_index"][people], theirs[people], rtol=1e-9)
+    assert (exported["is_gap"] == ~exported["covered"]).all()
