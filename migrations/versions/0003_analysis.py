@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
     )
     op.create_index("ix_analysis_run_lookup", "analysis_run", ["kind", "category_code", "id"])
+    op.create_index("ix_analysis_run_parameters_hash", "analysis_run", ["parameters_hash", "id"])
     op.create_table(
         "analysis_result",
         sa.Column(

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from observatory.analysis.store import run_results
-from observatory.analysis.summary import summarise
+from observatory.analysis.summary import LEVELS, summarise
 from observatory.exports import write_export
 from observatory.models import AnalysisRun
 
@@ -21,43 +21,62 @@ EXPORT_COLUMNS = (
     "per_1k_foreign_residents", "per_100km2",
 )
 
+INTEGER_COLUMNS = ("services_count", "services_within", "gap_rank")
+
 
 def export_frame(results: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     """The exported columns, ISTAT codes as 6-digit text; gaps ranked within the export."""
     frame = results[[*EXPORT_COLUMNS, "geometry"]].copy()
     frame["municipality_code"] = frame["municipality_code"].map("{:06d}".format)
-    if kind != "gaps":
-        return frame
-    is_gap = frame["is_gap"].fillna(False).astype(bool)
-    gaps = frame[is_gap].sort_values(
-        ["unmet_demand", "municipality_code"], ascending=[False, True]
-    )
-    gaps["gap_rank"] = range(1, len(gaps) + 1)
-    return gpd.GeoDataFrame(pd.concat([gaps, frame[~is_gap]]), crs=frame.crs)
+    if kind == "gaps":
+        is_gap = frame["is_gap"].fillna(False).astype(bool)
+        gaps = frame[is_gap].sort_values(
+            ["unmet_demand", "municipality_code"], ascending=[False, True]
+        )
+        gaps["gap_rank"] = range(1, len(gaps) + 1)
+        frame = gpd.GeoDataFrame(pd.concat([gaps, frame[~is_gap]]), crs=frame.crs)
+    return frame.astype({c: "Int64" for c in INTEGER_COLUMNS})
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def run_metadata(
     run: AnalysisRun, results: gpd.GeoDataFrame, region: str | None, area: str | None
 ) -> dict[str, Any]:
-    """Top-level members of an export: the run, its parameters, data snapshot and summaries."""
-    by_area = summarise(results, "area").reset_index()
+    """Top-level members of an export: the run, its parameters, snapshot and summaries.
+
+    `analysis_run.summary` covers every comune of the run; the `summary_by_*` members
+    cover the exported comuni.
+    """
+    run_summary = dict(run.summary)
+    run_summary["services_serving_nobody"] = len(run_summary.get("services_serving_nobody", []))
     return {
-        "analysis_run": {"id": run.id, "kind": run.kind, "created_at": run.created_at.isoformat()},
+        "analysis_run": {"id": run.id, "kind": run.kind, "created_at": run.created_at.isoformat(),
+                         "summary": run_summary},
         "parameters": run.parameters,
         "scope": {"region": region, "area": area},
         "snapshot": run.snapshot,
-        "summary": {
-            key: value for key, value in run.summary.items()
-            if key not in ("services_serving_nobody", "municipalities_without_demand_row")
-        }
-        | {
-            "services_serving_nobody": len(run.summary.get("services_serving_nobody", [])),
-            "municipalities_without_demand_row": run.summary.get(
-                "municipalities_without_demand_row", []
-            ),
+        **{
+            f"summary_by_{level}": _records(summarise(results, level).reset_index())
+            for level in LEVELS
         },
-        "summary_by_area": by_area.astype(object).where(by_area.notna(), None).to_dict("records"),
     }
+
+
+def write_run(
+    run: AnalysisRun,
+    results: gpd.GeoDataFrame,
+    path: Path,
+    region: str | None = None,
+    area: str | None = None,
+    csv_dialect: str = "standard",
+) -> None:
+    """Write per-comune `results` of `run` to `path` with the run's metadata."""
+    metadata = run_metadata(run, results, region, area)
+    frame = export_frame(results, run.kind)
+    write_export(frame, path, metadata, f"analysis_{run.kind}", csv_dialect)
 
 
 def export_run(
@@ -70,7 +89,5 @@ def export_run(
 ) -> int:
     """Write the run's per-comune results (optionally one region or area) to `path`."""
     results = run_results(session, run.id, region, area)
-    metadata = run_metadata(run, results, region, area)
-    frame = export_frame(results, run.kind)
-    write_export(frame, path, metadata, f"analysis_{run.kind}", csv_dialect)
+    write_run(run, results, path, region, area, csv_dialect)
     return len(results)

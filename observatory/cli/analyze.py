@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Parameters
-from observatory.analysis.report import export_run
-from observatory.analysis.store import resolve_scope, run_analysis, run_defaults
+from observatory.analysis.report import write_run
+from observatory.analysis.store import resolve_scope, run_analysis, run_defaults, run_results
+from observatory.analysis.summary import summarise
 from observatory.db import new_session
 from observatory.geography import CREDIT
 
@@ -54,9 +59,27 @@ def _analyze(params: Parameters, out: Path | None, region: str | None, area: str
                        f"gaps: {summary['gaps']} comuni, {summary['unmet_demand']:,.0f} people")
         if summary.get("services_serving_nobody"):
             typer.echo(f"services serving nobody: {len(summary['services_serving_nobody'])}")
+        if out is None and run.kind != "gaps":
+            return
+        results = run_results(session, run.id, region, area)
+        if run.kind == "gaps":
+            _print_gaps_per_area(results)
         if out is not None:
-            rows = export_run(session, run, out, region, area, csv_dialect)
-            typer.echo(f"{out}: {rows} comuni. Credits: {CREDIT}")
+            write_run(run, results, out, region, area, csv_dialect)
+            typer.echo(f"{out}: {len(results)} comuni. Credits: {CREDIT}")
+
+
+def _print_gaps_per_area(results: gpd.GeoDataFrame) -> None:
+    """Unserved comuni and people affected per territorial area."""
+    table = Table(title="Gaps per area / lacune per area")
+    for column in ("area", "comuni", "unserved comuni", "people affected", "coverage"):
+        table.add_column(column, justify="left" if column == "area" else "right")
+    for code, row in summarise(results, "area").iterrows():
+        share = row["coverage_share"]
+        table.add_row(str(code), f"{row['comuni']:.0f}", f"{row['unserved_comuni']:.0f}",
+                      f"{row['people_affected']:,.0f}",
+                      "—" if pd.isna(share) else f"{share:.1%}")
+    Console().print(table)
 
 
 @app.command("density")
