@@ -23,6 +23,7 @@ from observatory.analysis.supply import load_services, services_snapshot
 from observatory.errors import NotFound
 from observatory.geography import resolve_regions
 from observatory.models import AnalysisRun
+from observatory.progress import track
 
 log = logging.getLogger(__name__)
 VALUE_COLUMNS = (
@@ -65,34 +66,24 @@ def _snapshot(
     }
 
 
-INSERT_RESULTS_SQL = """
-INSERT INTO analysis_result (run_id, municipality_code, demand, services_count, nearest_km,
+COPY_RESULTS_SQL = """
+COPY analysis_result (run_id, municipality_code, demand, services_count, nearest_km,
     services_within, covered, access_index, access_per_10k, unmet_demand, is_gap, "values")
-SELECT :run_id, r.* FROM unnest(
-    CAST(:municipality_code AS int[]), CAST(:demand AS float8[]),
-    CAST(:services_count AS int[]), CAST(:nearest_km AS float8[]),
-    CAST(:services_within AS int[]), CAST(:covered AS boolean[]),
-    CAST(:access_index AS float8[]), CAST(:access_per_10k AS float8[]),
-    CAST(:unmet_demand AS float8[]), CAST(:is_gap AS boolean[]), CAST(:values AS jsonb[])
-) AS r
+FROM STDIN (FORMAT csv)
 """
 
 
-def _column(values: pd.Series) -> list[Any]:
-    """A column as a list of plain Python values, None for NaN or missing."""
-    return [None if pd.isna(v) else v for v in values.astype(object).tolist()]
-
-
 def _store_results(session: Session, run_id: int, results: pd.DataFrame) -> None:
-    """Insert the per-comune rows of a run in one statement."""
+    """COPY the per-comune rows of a run (floats written round-trip exact, NaN as NULL)."""
     extra = results[[c for c in VALUE_COLUMNS if c in results.columns]].astype(object)
-    values = [orjson.dumps(row).decode() for row in extra.to_dict("records")]
-    columns = {column: _column(results[column]) for column in RESULT_COLUMNS}
-    session.execute(
-        text(INSERT_RESULTS_SQL),
-        {"run_id": run_id, "municipality_code": [int(c) for c in results.index],
-         **columns, "values": values},
+    table = results[list(RESULT_COLUMNS)].astype(object).assign(
+        values=[orjson.dumps(row).decode() for row in extra.to_dict("records")]
     )
+    table.insert(0, "municipality_code", results.index)
+    table.insert(0, "run_id", run_id)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(COPY_RESULTS_SQL) as copy:
+        copy.write(table.to_csv(index=False, header=False))
 
 
 def find_run(
@@ -116,7 +107,7 @@ def run_analysis(
     snapshot = _snapshot(session, municipalities, services, params)
     existing = find_run(session, params, snapshot)
     if existing is not None:
-        log.info("analysis %s: reusing run %d (same parameters and data)", params.kind, existing.id)
+        log.debug("analysis %s: reusing run %d (same data)", params.kind, existing.id)
         return existing
     outcome = compute(municipalities, services, params)
     run = AnalysisRun(
@@ -130,7 +121,7 @@ def run_analysis(
     session.add(run)
     session.flush()
     _store_results(session, run.id, outcome.results)
-    log.info(
+    log.debug(
         "analysis %s run %d: %d comuni, %d services, category %s",
         params.kind, run.id, len(outcome.results), len(services), params.category_code or "all",
     )
@@ -145,10 +136,14 @@ def run_defaults(
     categories = session.execute(
         text("SELECT code FROM service_category ORDER BY position, code")
     ).scalars()
-    return [
-        run_analysis(session, Parameters(kind, category, demand, catchment_km), municipalities)
+    wanted = [
+        Parameters(kind, category, demand, catchment_km)
         for category in [None, *categories]
         for kind in KINDS
+    ]
+    return [
+        run_analysis(session, params, municipalities)
+        for params in track(wanted, len(wanted), "Analisi / analyses")
     ]
 
 

@@ -31,10 +31,8 @@ def summarise(results: pd.DataFrame, level: str) -> pd.DataFrame:
     )
     columns = [c for c in (*SUMMED, "gaps", "comuni") if c in frame.columns]
     grouped = frame.groupby(level, dropna=True)[columns].sum(min_count=1)
-    covered = results["covered"].notna().groupby(results[level]).any()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = grouped["covered_demand"] / grouped["demand"].where(grouped["demand"] > 0)
-    grouped["coverage_share"] = share.where(covered.reindex(grouped.index))
+    share = grouped["covered_demand"] / grouped["demand"].where(grouped["demand"] > 0)
+    grouped["coverage_share"] = share if results["covered"].notna().any() else np.nan
     for name, values in densities(
         grouped["services_count"], grouped["residents"], grouped["foreign_residents"],
         grouped["area_km2"],

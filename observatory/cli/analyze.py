@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,8 +16,6 @@ from observatory.analysis.store import resolve_scope, run_analysis, run_defaults
 from observatory.analysis.summary import summarise
 from observatory.db import new_session
 from observatory.geography import CREDIT
-
-log = logging.getLogger(__name__)
 
 app = typer.Typer(
     help=(

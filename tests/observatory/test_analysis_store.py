@@ -11,9 +11,12 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from observatory.analysis import store
+from observatory.analysis.compute import compute
+from observatory.analysis.demand import load_municipalities
 from observatory.analysis.parameters import Parameters
 from observatory.analysis.report import EXPORT_COLUMNS, export_run
 from observatory.analysis.summary import summarise
+from observatory.analysis.supply import load_services
 from observatory.cli import app
 from observatory.errors import NotFound
 from observatory.exports import neutralise_formula
@@ -46,6 +49,18 @@ def test_run_stores_one_row_per_comune_and_is_reused_on_the_same_data(with_servi
     insert_services(session, pd.DataFrame({"lon": [14.25], "lat": [40.85],
                                            "municipality_code": [63049]}), "SAN-ASL", source="x")
     assert store.run_analysis(session, params).id != run.id
+
+
+def test_stored_results_equal_the_computation_bit_for_bit(with_services):
+    session = with_services
+    params = Parameters("gaps", "SAN", catchment_km=15.0, method="e2sfca", percentile=20)
+    stored = store.run_results(session, store.run_analysis(session, params).id)
+    computed = compute(load_municipalities(session), load_services(session, "SAN"), params)
+    for column in ("demand", "nearest_km", "access_index", "access_per_10k", "unmet_demand"):
+        np.testing.assert_array_equal(
+            stored[column].to_numpy(float), computed.results[column].to_numpy(float)
+        )
+    assert stored["is_gap"].tolist() == computed.results["is_gap"].tolist()
 
 
 def test_run_results_for_a_region_and_summary_per_area(with_services):
