@@ -21,7 +21,15 @@ EXPORT_COLUMNS = (
     "per_1k_foreign_residents", "per_100km2",
 )
 
-INTEGER_COLUMNS = ("services_count", "services_within", "gap_rank")
+# Stable field types whatever the kind leaves empty (GeoPackage, QGIS, R read them so).
+EXPORT_TYPES = {
+    **dict.fromkeys(("services_count", "services_within", "gap_rank"), "Int64"),
+    **dict.fromkeys(("demand_missing", "covered", "is_gap"), "boolean"),
+    **dict.fromkeys(
+        ("demand", "nearest_km", "access_index", "access_per_10k", "unmet_demand",
+         "per_10k_residents", "per_1k_foreign_residents", "per_100km2"), "float64"
+    ),
+}
 
 
 def export_frame(results: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
@@ -35,7 +43,7 @@ def export_frame(results: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         )
         gaps["gap_rank"] = range(1, len(gaps) + 1)
         frame = gpd.GeoDataFrame(pd.concat([gaps, frame[~is_gap]]), crs=frame.crs)
-    return frame.astype({c: "Int64" for c in INTEGER_COLUMNS})
+    return frame.astype(EXPORT_TYPES)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
