@@ -95,7 +95,7 @@ class PointIndex:
     def nearest(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Geodesic km to the nearest service and its index (inf and -1 when there is none)."""
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        if self.tree is None:
+        if self.tree is None or len(lon) == 0:
             return np.full(len(lon), np.inf), np.full(len(lon), -1, dtype=np.int64)
         vectors = unit_vectors(lon, lat)
         _, first = self.tree.query(vectors, k=1)
