@@ -17,10 +17,11 @@ from observatory.analysis.gaps import find_gaps
 from observatory.analysis.parameters import Parameters
 from observatory.analysis.supply import supply_of
 
-RESULT_COLUMNS = (
-    "demand", "services_count", "nearest_km", "services_within", "covered",
-    "access_index", "access_per_10k", "unmet_demand", "is_gap",
+CATCHMENT_COLUMNS = (
+    "nearest_km", "services_within", "covered", "access_index", "access_per_10k",
+    "unmet_demand", "is_gap",
 )
+RESULT_COLUMNS = ("demand", "services_count", *CATCHMENT_COLUMNS)
 
 
 @dataclass
@@ -54,7 +55,7 @@ def compute(
         "services": len(services),
         "total_demand": float(demand.sum()),
     }
-    for column in RESULT_COLUMNS[2:]:
+    for column in CATCHMENT_COLUMNS:
         results[column] = None
     if not params.uses_catchment:
         return Outcome(results, summary)
