@@ -240,6 +240,7 @@ class AnalysisRun(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
     parameters_hash: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -23,9 +23,11 @@ def upgrade() -> None:
         sa.Column("parameters", JSONB, nullable=False),
         sa.Column("parameters_hash", sa.String(64), nullable=False),
         sa.Column("snapshot", JSONB, nullable=False),
+        sa.Column("summary", JSONB, nullable=False, server_default="{}"),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
     )
     op.create_index("ix_analysis_run_lookup", "analysis_run", ["kind", "category_code", "id"])
+    op.create_index("ix_analysis_run_parameters_hash", "analysis_run", ["parameters_hash", "id"])
     op.create_table(
         "analysis_result",
         sa.Column(

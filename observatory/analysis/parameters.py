@@ -1,0 +1,93 @@
+"""Parameters of an analysis: validated, reduced to those its kind uses, hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from observatory.analysis.demand import INDICATORS
+from observatory.analysis.fca import METHODS, default_sigma_km
+from observatory.analysis.supply import SUPPLIES
+from observatory.errors import InvalidInput
+
+KINDS = ("density", "coverage", "access", "gaps")
+DEFAULT_CATCHMENT_KM = 20.0
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """What an analysis computes; fields a kind does not use are ignored for it."""
+
+    kind: str
+    category_code: str | None = None
+    demand: str = "residents"
+    catchment_km: float = DEFAULT_CATCHMENT_KM
+    method: str = "2sfca"
+    sigma_km: float | None = None
+    supply: str = "count"
+    threshold_per_10k: float | None = None
+    percentile: float | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse impossible values with a message that says which."""
+        if self.kind not in KINDS:
+            raise InvalidInput(f"unknown analysis {self.kind!r}: choose one of {KINDS}")
+        if self.demand not in INDICATORS:
+            raise InvalidInput(f"unknown demand {self.demand!r}: choose one of {INDICATORS}")
+        if self.method not in METHODS:
+            raise InvalidInput(f"unknown method {self.method!r}: choose one of {METHODS}")
+        if self.supply not in SUPPLIES:
+            raise InvalidInput(f"unknown supply {self.supply!r}: choose one of {SUPPLIES}")
+        if not self.catchment_km > 0:
+            raise InvalidInput("the catchment must be a positive number of km")
+        if self.sigma_km is not None and not self.sigma_km > 0:
+            raise InvalidInput("the Gaussian sigma must be a positive number of km")
+        if self.threshold_per_10k is not None and self.percentile is not None:
+            raise InvalidInput("give a threshold or a percentile, not both")
+        if self.percentile is not None and not 0 <= self.percentile <= 100:
+            raise InvalidInput("the percentile must be between 0 and 100")
+        if self.kind != "gaps" and (self.threshold_per_10k, self.percentile) != (None, None):
+            raise InvalidInput("a threshold or percentile applies to gaps only")
+
+    @property
+    def uses_access(self) -> bool:
+        """True for the kinds that compute 2SFCA / E2SFCA."""
+        return self.kind in ("access", "gaps")
+
+    @property
+    def uses_catchment(self) -> bool:
+        """True for the kinds that look at distances."""
+        return self.kind != "density"
+
+    @property
+    def effective_sigma_km(self) -> float | None:
+        """The Gaussian width actually used (E2SFCA only): given, or half the catchment."""
+        if self.method != "e2sfca":
+            return None
+        return self.sigma_km or default_sigma_km(self.catchment_km)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters this kind uses, with defaults filled in (what runs are keyed on)."""
+        values: dict[str, Any] = {
+            "kind": self.kind, "category_code": self.category_code, "demand": self.demand,
+        }
+        if self.uses_catchment:
+            values["catchment_km"] = float(self.catchment_km)
+        if self.uses_access:
+            values |= {"method": self.method, "supply": self.supply}
+            if self.method == "e2sfca":
+                values |= {"weight": "gaussian exp(-d^2/(2 sigma^2))",
+                           "sigma_km": float(self.effective_sigma_km or 0)}
+            else:
+                values["weight"] = "1 within the catchment"
+        if self.kind == "gaps":
+            values["threshold_per_10k"] = self.threshold_per_10k
+            values["percentile"] = self.percentile
+        return values
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of `as_dict()`."""
+        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

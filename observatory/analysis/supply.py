@@ -1,0 +1,64 @@
+"""Supply side: the active services of a category (a top-level code includes its children)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from observatory.errors import InvalidInput, NotFound
+
+SUPPLIES = ("count", "capacity")
+
+SERVICES_SQL = """
+SELECT s.id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.capacity, s.municipality_code
+FROM service s
+WHERE s.status = 'active'
+  AND (CAST(:category AS text) IS NULL OR s.category_code = :category
+       OR s.category_code IN (SELECT code FROM service_category WHERE parent_code = :category))
+ORDER BY s.id
+"""
+
+SNAPSHOT_SQL = """
+SELECT count(*) AS services_total, max(updated_at) AS services_updated_at FROM service
+"""
+
+
+def check_category(session: Session, category_code: str | None) -> None:
+    """Raise NotFound when `category_code` is not in the taxonomy (None means every category)."""
+    if category_code is None:
+        return
+    found = session.execute(
+        text("SELECT 1 FROM service_category WHERE code = :code"), {"code": category_code}
+    ).scalar()
+    if found is None:
+        raise NotFound(f"unknown service category {category_code!r}")
+
+
+def load_services(session: Session, category_code: str | None) -> pd.DataFrame:
+    """Active services of the category with lon, lat, capacity and comune code."""
+    check_category(session, category_code)
+    rows = session.execute(text(SERVICES_SQL), {"category": category_code}).mappings().all()
+    columns = ["id", "lon", "lat", "capacity", "municipality_code"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"id": "int64", "lon": float, "lat": float, "capacity": float})
+
+
+def supply_of(services: pd.DataFrame, supply: str) -> np.ndarray:
+    """S_j: 1 per service (`count`) or its capacity, 1 where unknown (`capacity`)."""
+    if supply == "count":
+        return np.ones(len(services))
+    if supply == "capacity":
+        return services["capacity"].fillna(1.0).to_numpy(dtype=float)
+    raise InvalidInput(f"unknown supply {supply!r}: choose one of {SUPPLIES}")
+
+
+def services_snapshot(session: Session) -> dict[str, object]:
+    """Count and last update of the whole service table, to tell when results are stale."""
+    row = session.execute(text(SNAPSHOT_SQL)).mappings().one()
+    updated = row["services_updated_at"]
+    return {
+        "services_total": int(row["services_total"]),
+        "services_updated_at": updated.isoformat() if updated else None,
+    }

@@ -1,0 +1,128 @@
+"""`observatory analyze`: density, coverage, accessibility (2SFCA / E2SFCA) and gaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Parameters
+from observatory.analysis.report import write_run
+from observatory.analysis.store import resolve_scope, run_analysis, run_defaults, run_results
+from observatory.analysis.summary import summarise
+from observatory.db import new_session
+from observatory.geography import CREDIT
+
+app = typer.Typer(
+    help=(
+        "Density, coverage, 2SFCA / E2SFCA accessibility and gaps per comune, stored as "
+        "analysis runs that the API and the maps read too (see docs/analysis.md)."
+    ),
+    no_args_is_help=True,
+)
+
+REGION = typer.Option(None, help="Only this region (name, slug or ISTAT code).")
+AREA = typer.Option(None, help="Only this territorial area (code, see `status`).")
+CATEGORY = typer.Option(None, help="Service category code (a top-level code includes its "
+                        "children); default every category.")
+CATCHMENT = typer.Option(DEFAULT_CATCHMENT_KM, "--catchment-km",
+                         help="Catchment D in km; a service at geodesic distance d <= D counts.")
+METHOD = typer.Option("2sfca", help="2sfca (weight 1) or e2sfca (Gaussian weight).")
+SIGMA = typer.Option(None, "--sigma-km", help="E2SFCA Gaussian sigma in km (default D / 2).")
+SUPPLY = typer.Option("count", help="count (S_j = 1) or capacity (1 where unknown).")
+DEMAND = typer.Option("residents", help="residents or foreign_residents.")
+OUT = typer.Option(None, "--out", help="Write FILE: .geojson (RFC 7946), .gpkg or .csv.")
+DIALECT = typer.Option("standard", "--csv-dialect", help="CSV: standard (, .) or it (; and "
+                       "decimal comma, UTF-8 with BOM, for Excel in Italian).")
+
+
+def _analyze(params: Parameters, out: Path | None, region: str | None, area: str | None,
+             csv_dialect: str) -> None:
+    """Compute (or reuse) the run of `params`, print its summary, export when asked."""
+    with new_session() as session, session.begin():
+        resolve_scope(session, region, area)
+        run = run_analysis(session, params)
+        summary = run.summary
+        typer.echo(f"analysis run {run.id}: {run.kind}, category {run.category_code or 'all'}, "
+                   f"demand {params.demand}, {summary['municipalities']} comuni, "
+                   f"{summary['services']} services")
+        if "covered_demand" in summary and summary["total_demand"]:
+            share = summary["covered_demand"] / summary["total_demand"]
+            typer.echo(f"covered demand within {params.catchment_km:g} km: {share:.1%}; "
+                       f"gaps: {summary['gaps']} comuni, {summary['unmet_demand']:,.0f} people")
+        if summary.get("services_serving_nobody"):
+            typer.echo(f"services serving nobody: {len(summary['services_serving_nobody'])}")
+        if out is None and run.kind != "gaps":
+            return
+        results = run_results(session, run.id, region, area)
+        if run.kind == "gaps":
+            _print_gaps_per_area(results)
+        if out is not None:
+            write_run(run, results, out, region, area, csv_dialect)
+            typer.echo(f"{out}: {len(results)} comuni. Credits: {CREDIT}")
+
+
+def _print_gaps_per_area(results: gpd.GeoDataFrame) -> None:
+    """Unserved comuni and people affected per territorial area."""
+    table = Table(title="Gaps per area / lacune per area")
+    for column in ("area", "comuni", "unserved comuni", "people affected", "coverage"):
+        table.add_column(column, justify="left" if column == "area" else "right")
+    for code, row in summarise(results, "area").iterrows():
+        share = row["coverage_share"]
+        table.add_row(str(code), f"{row['comuni']:.0f}", f"{row['unserved_comuni']:.0f}",
+                      f"{row['people_affected']:,.0f}",
+                      "—" if pd.isna(share) else f"{share:.1%}")
+    Console().print(table)
+
+
+@app.command("density")
+def density(region: str = REGION, area: str = AREA, category: str = CATEGORY,
+            demand: str = DEMAND, out: Path = OUT, csv_dialect: str = DIALECT) -> None:
+    """Active services per comune, per 10,000 residents, per 1,000 foreigners, per 100 km²."""
+    _analyze(Parameters("density", category, demand), out, region, area, csv_dialect)
+
+
+@app.command("coverage")
+def coverage(region: str = REGION, area: str = AREA, category: str = CATEGORY,
+             catchment_km: float = CATCHMENT, demand: str = DEMAND, out: Path = OUT,
+             csv_dialect: str = DIALECT) -> None:
+    """Covered comuni (a service within D km), distance to the nearest, services within D."""
+    params = Parameters("coverage", category, demand, catchment_km)
+    _analyze(params, out, region, area, csv_dialect)
+
+
+@app.command("access")
+def access(region: str = REGION, area: str = AREA, category: str = CATEGORY,
+           catchment_km: float = CATCHMENT, method: str = METHOD, sigma_km: float = SIGMA,
+           supply: str = SUPPLY, demand: str = DEMAND, out: Path = OUT,
+           csv_dialect: str = DIALECT) -> None:
+    """2SFCA / E2SFCA accessibility A_i (also per 10,000 people), with coverage."""
+    params = Parameters("access", category, demand, catchment_km, method, sigma_km, supply)
+    _analyze(params, out, region, area, csv_dialect)
+
+
+@app.command("gaps")
+def gaps(region: str = REGION, area: str = AREA, category: str = CATEGORY,
+         catchment_km: float = CATCHMENT, method: str = METHOD, sigma_km: float = SIGMA,
+         supply: str = SUPPLY, demand: str = DEMAND,
+         threshold: float = typer.Option(None, help="Also a gap: access per 10,000 people < X."),
+         percentile: float = typer.Option(None, help="Also a gap: access below the P-th "
+                                          "percentile of the comuni with demand."),
+         out: Path = OUT, csv_dialect: str = DIALECT) -> None:
+    """Comuni with demand that are uncovered (or below a threshold), ranked by unmet demand."""
+    params = Parameters("gaps", category, demand, catchment_km, method, sigma_km, supply,
+                        threshold, percentile)
+    _analyze(params, out, region, area, csv_dialect)
+
+
+@app.command("defaults")
+def defaults(catchment_km: float = CATCHMENT, demand: str = DEMAND) -> None:
+    """Compute every kind for all services and for each category (what `make run` does)."""
+    with new_session() as session, session.begin():
+        runs = run_defaults(session, catchment_km, demand)
+    typer.echo(f"{len(runs)} analyses up to date ({len(runs) // len(KINDS) - 1} categories "
+               f"and all services, {catchment_km:g} km, demand {demand})")

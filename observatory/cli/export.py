@@ -1,0 +1,30 @@
+"""`observatory export services`: the service registry as GeoJSON, GeoPackage or CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from observatory.cli.analyze import AREA, CATEGORY, DIALECT, REGION
+from observatory.db import new_session
+from observatory.geography import CREDIT
+from observatory.service_export import export_services
+
+app = typer.Typer(help="Exports for QGIS, R, pandas and spreadsheets.", no_args_is_help=True)
+
+
+@app.command("services")
+def services(
+    out: Path = typer.Option(..., "--out", help="FILE: .geojson (RFC 7946), .gpkg or .csv."),
+    region: str = REGION,
+    area: str = AREA,
+    category: str = CATEGORY,
+    csv_dialect: str = DIALECT,
+    include_inactive: bool = typer.Option(False, help="Also services not active."),
+) -> None:
+    """Active services with public fields only, category labels (it/en), comune and area."""
+    with new_session() as session:
+        count = export_services(session, out, region, area, category, csv_dialect,
+                                include_inactive)
+    typer.echo(f"{out}: {count} services. Credits: {CREDIT}")
