@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.errors import register_error_handlers
 from api.routes import health
 from observatory import __version__
 from observatory.settings import get_settings
@@ -26,4 +27,5 @@ def create_app() -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    register_error_handlers(app)
     return app

@@ -19,3 +19,12 @@ class ConfigurationError(ObservatoryError):
 
 class GeographyNotLoaded(ObservatoryError):
     """The reference geography has not been loaded yet."""
+
+
+class NotAuthenticated(ObservatoryError):
+    """No API key was presented, or the key presented matches none."""
+
+
+class PermissionDenied(ObservatoryError):
+    """A known API key that may not do this: revoked, or not valid for the area."""
+
