@@ -1,15 +1,15 @@
-"""Request dependencies: the database session and the API-key check."""
+"""Request dependencies: the database session, the API-key check and small parameter parsers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from observatory import keys
+from observatory import hsds, keys
 from observatory.db import new_session
 from observatory.errors import NotAuthenticated
 from observatory.keys import Operator
@@ -55,3 +55,48 @@ def require_read_access(
 
 
 ReadAccess = Depends(require_read_access)
+
+
+def page_query(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 50,
+) -> tuple[int, int]:
+    """The HSDS paging parameters."""
+    return page, per_page
+
+
+PageDep = Annotated[tuple[int, int], Depends(page_query)]
+
+
+def service_filter(
+    search: Annotated[
+        str | None, Query(max_length=200, description="Text in name, description or organization.")
+    ] = None,
+    taxonomy_term_id: Annotated[
+        str | None,
+        Query(max_length=64, description="HSDS taxonomy term id, or a category code such as SAN."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        Query(pattern="^[a-z]{2,3}$", description="Language spoken (ISO 639-1, e.g. ar)."),
+    ] = None,
+    lat: Annotated[
+        float | None, Query(description="Latitude (WGS84) of the proximity centre.")
+    ] = None,
+    lon: Annotated[
+        float | None, Query(description="Longitude (WGS84) of the proximity centre.")
+    ] = None,
+    proximity: Annotated[
+        float | None, Query(description="Radius in metres around lat, lon.")
+    ] = None,
+) -> hsds.ServiceFilter:
+    """The filters of the HSDS lists, with the proximity circle validated."""
+    return hsds.ServiceFilter(
+        search=search or None,
+        taxonomy_term_id=taxonomy_term_id or None,
+        language=language,
+        proximity=hsds.check_proximity(lat, lon, proximity),
+    )
+
+
+ServiceFilterDep = Annotated[hsds.ServiceFilter, Depends(service_filter)]

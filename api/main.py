@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
-from api.routes import health
+from api.routes import health, hsds
 from observatory import __version__
 from observatory.settings import get_settings
 
@@ -27,5 +27,6 @@ def create_app() -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    app.include_router(hsds.router)
     register_error_handlers(app)
     return app

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.exc import OperationalError
 
-from observatory.cli import db, geo, keys, serve, status
+from observatory.cli import db, export, geo, keys, serve, status
 from observatory.errors import ObservatoryError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.add_typer(geo.app, name="geo")
 app.add_typer(geo.areas_app, name="areas")
 app.add_typer(geo.taxonomy_app, name="taxonomy")
 app.add_typer(keys.app, name="keys")
+app.add_typer(export.app, name="export")
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
 
