@@ -13,10 +13,13 @@ from starlette.exceptions import HTTPException
 from observatory.errors import (
     GeographyNotLoaded,
     InvalidInput,
+    LengthRequired,
     NotAuthenticated,
     NotFound,
     ObservatoryError,
+    PayloadTooLarge,
     PermissionDenied,
+    UnsupportedFileType,
 )
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,9 @@ STATUS_BY_ERROR: dict[type[ObservatoryError], int] = {
     NotAuthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
+    LengthRequired: 411,
+    PayloadTooLarge: 413,
+    UnsupportedFileType: 415,
     GeographyNotLoaded: 503,
 }
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
-from api.routes import health, hsds
+from api.routes import health, hsds, upload
 from observatory import __version__
 from observatory.settings import get_settings
 
@@ -28,5 +28,6 @@ def create_app() -> FastAPI:
         )
     app.include_router(health.router)
     app.include_router(hsds.router)
+    app.include_router(upload.router)
     register_error_handlers(app)
     return app

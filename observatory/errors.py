@@ -28,3 +28,14 @@ class NotAuthenticated(ObservatoryError):
 class PermissionDenied(ObservatoryError):
     """A known API key that may not do this: revoked, or not valid for the area."""
 
+
+class UnsupportedFileType(InvalidInput):
+    """An uploaded file's name, declared type or first bytes are not a format the ingest reads."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload is larger than the configured limit."""
+
+
+class LengthRequired(InvalidInput):
+    """An upload did not declare its size (Content-Length)."""
