@@ -34,7 +34,7 @@ ID_NAMESPACE = uuid.UUID("ed97ac5e-68e5-5bfd-acc4-359adab191a3")
 MAX_PROXIMITY_M = 500_000
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 _NUMBER_BITS = 62
-_SCHEDULE_TEXT = (
+SCHEDULE_TEXT = (
     "valid_from",
     "valid_to",
     "dtstart",
@@ -49,7 +49,7 @@ _SCHEDULE_TEXT = (
     "attending_type",
     "notes",
 )
-_SCHEDULE_ENUMS = {
+SCHEDULE_ENUMS = {
     "freq": ("WEEKLY", "MONTHLY"),
     "wkst": ("MO", "TU", "WE", "TH", "FR", "SA", "SU"),
 }
@@ -339,8 +339,8 @@ def _schedules(row: dict[str, Any], service_id: str) -> list[dict[str, Any]]:
             "id": name_uuid("schedule", f"{row['id']}:{index}"),
             "service_id": service_id,
         }
-        schedule.update({k: str(entry[k]) for k in _SCHEDULE_TEXT if entry.get(k) is not None})
-        for key, allowed in _SCHEDULE_ENUMS.items():
+        schedule.update({k: str(entry[k]) for k in SCHEDULE_TEXT if entry.get(k) is not None})
+        for key, allowed in SCHEDULE_ENUMS.items():
             value = str(entry.get(key) or "").upper()
             if value in allowed:
                 schedule[key] = value
@@ -396,19 +396,16 @@ def location_document(row: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _single(kind: str, row_id: int, present: Any, **fields: Any) -> list[dict[str, Any]]:
+    """A one-item list with the `kind` child object of a row, or [] when `present` is empty."""
+    return [{"id": entity_uuid(kind, row_id), **fields}] if present else []
+
+
 def service_document(row: dict[str, Any], *, with_locations: bool = True) -> dict[str, Any]:
     """The fully nested HSDS service of one public row."""
     service_id = entity_uuid("service", row["id"])
     organization = organization_document(row)
-    phones = []
-    if row["phone"]:
-        phones = [
-            {
-                "id": entity_uuid("phone", row["id"]),
-                "service_id": service_id,
-                "number": row["phone"],
-            }
-        ]
+    phones = _single("phone", row["id"], row["phone"], service_id=service_id, number=row["phone"])
     languages = [
         {"id": name_uuid("language", f"{row['id']}:{code}"), "service_id": service_id, "code": code}
         for code in row["languages"] or []
@@ -431,15 +428,13 @@ def service_document(row: dict[str, Any], *, with_locations: bool = True) -> dic
                 "taxonomy_term": term,
             }
         ]
-    documents = []
-    if row["documents_required"]:
-        documents = [
-            {
-                "id": entity_uuid("required_document", row["id"]),
-                "service_id": service_id,
-                "document": row["documents_required"],
-            }
-        ]
+    documents = _single(
+        "required_document",
+        row["id"],
+        row["documents_required"],
+        service_id=service_id,
+        document=row["documents_required"],
+    )
     locations = []
     if with_locations:
         locations = [_service_at_location(row, service_id)]
