@@ -58,7 +58,7 @@ ReadAccess = Depends(require_read_access)
 
 
 def page_query(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     per_page: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 50,
 ) -> tuple[int, int]:
     """The HSDS paging parameters."""

@@ -100,20 +100,19 @@ def check_proximity(
     lat: float | None, lon: float | None, radius_m: float | None
 ) -> Proximity | None:
     """Validate a `proximity` query: all three given, finite, on the globe, radius bounded."""
-    given = [v for v in (lat, lon, radius_m) if v is not None]
-    if not given:
+    if lat is None and lon is None and radius_m is None:
         return None
-    if len(given) < 3:
+    if lat is None or lon is None or radius_m is None:
         raise InvalidInput("proximity needs lat, lon and proximity (metres) together")
-    if not all(math.isfinite(v) for v in given):
+    if not all(math.isfinite(v) for v in (lat, lon, radius_m)):
         raise InvalidInput("lat, lon and proximity must be finite numbers")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # type: ignore[operator]
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput(
             f"invalid coordinates lat={lat}, lon={lon}: lat in [-90, 90], lon in [-180, 180]"
         )
-    if not 0 < radius_m <= MAX_PROXIMITY_M:  # type: ignore[operator]
+    if not 0 < radius_m <= MAX_PROXIMITY_M:
         raise InvalidInput(f"proximity must be between 0 and {MAX_PROXIMITY_M} metres")
-    return Proximity(lat, lon, radius_m)  # type: ignore[arg-type]
+    return Proximity(lat, lon, radius_m)
 
 
 def api_info(openapi_url: str) -> dict[str, str]:
@@ -454,7 +453,7 @@ def service_document(row: dict[str, Any], *, with_locations: bool = True) -> dic
                 else None
             ),
             "application_process": ", ".join(
-                _access_mode_labels().get(mode, mode) for mode in row["access_modes"]
+                _access_mode_labels().get(mode, mode) for mode in row["access_modes"] or []
             )
             or None,
             "fees_description": row["cost"],

@@ -44,7 +44,8 @@ def services(session):
             session, *POZZUOLI, name="Mediatrice volontaria", organization_name="Maria Rossi",
             category_code="MED", municipality_code=63060, phone="333 1234567",
             email="maria.rossi@example.org", address_1="Via Privata 9",
-            private_fields=["phone", "email", "organization_name", "address_1"],
+            access_modes=["appointment"],
+            private_fields=["phone", "email", "organization_name", "address_1", "access_modes"],
         ),
         "caserta": add_service(
             session, *CASERTA, name="=HYPERLINK(\"http://evil\")", category_code="LAV-CPI",
@@ -154,7 +155,7 @@ def test_private_fields_are_absent_from_every_public_output(client, services):
             assert secret not in output
     detail = json.loads(outputs[0])
     assert "phones" not in detail and "email" not in detail and "organization" not in detail
-    assert detail["name"] == "Mediatrice volontaria"
+    assert detail["name"] == "Mediatrice volontaria" and "application_process" not in detail
 
 
 def test_service_at_locations_validate_against_hsds_list_schema(client, services):
@@ -210,6 +211,7 @@ def test_proximity_radius_boundary_follows_geodesic_distance(client, session, se
         ({"lat": 40, "lon": 14, "proximity": -5}, 400, "proximity"),
         ({"lat": 40, "lon": "x", "proximity": 10}, 422, "lon"),
         ({"per_page": 0}, 422, "per_page"),
+        ({"page": 10**12}, 422, "page"),
         ({"language": "arabic'; DROP TABLE service;--"}, 422, "language"),
         ({"taxonomy_term_id": "XYZ"}, 404, "unknown taxonomy term"),
     ],
