@@ -22,7 +22,9 @@ def hsds_schema_dir() -> Path:
     for parent in Path(__file__).resolve().parents:
         if (parent / HSDS_DIR_NAME).is_dir():
             return parent / HSDS_DIR_NAME
-    raise FileNotFoundError(f"no {HSDS_DIR_NAME} above {Path(__file__).parent}")
+    raise FileNotFoundError(
+        f"no {HSDS_DIR_NAME} above {Path(__file__).parent}: set HSDS_SCHEMA_DIR to the schemas"
+    )
 
 
 def hsds_schema(name: str) -> dict[str, Any]:
