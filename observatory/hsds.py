@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ ID_NAMESPACE = uuid.UUID("ed97ac5e-68e5-5bfd-acc4-359adab191a3")
 MAX_PROXIMITY_M = 500_000
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 _NUMBER_BITS = 62
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL = re.compile(r"https?://[^\s/]+\.[^\s]+", re.IGNORECASE)
 SCHEDULE_TEXT = (
     "valid_from",
     "valid_to",
@@ -300,6 +303,11 @@ def _access_mode_labels() -> dict[str, str]:
     return {v["code"]: f"{v['it']} / {v['en']}" for v in values or []}
 
 
+def _valid(value: str | None, pattern: re.Pattern[str]) -> str | None:
+    """`value` when it matches `pattern` whole, else None: HSDS types emails and URLs."""
+    return value.strip() if value and pattern.fullmatch(value.strip()) else None
+
+
 def _compact(document: dict[str, Any]) -> dict[str, Any]:
     """Drop absent values and empty lists: HSDS fields are typed, never null."""
     return {k: v for k, v in document.items() if v is not None and v != []}
@@ -444,8 +452,8 @@ def service_document(row: dict[str, Any], *, with_locations: bool = True) -> dic
             "organization_id": organization["id"] if organization else None,
             "name": row["name"],
             "description": row["description"],
-            "url": row["url"],
-            "email": row["email"],
+            "url": _valid(row["url"], _URL),
+            "email": _valid(row["email"], _EMAIL),
             "status": row["status"] if row["status"] in SERVICE_STATUSES else "inactive",
             "interpretation_services": (
                 "Mediazione linguistico-culturale / language and cultural mediation"

@@ -70,7 +70,10 @@ def upload_file(
         str | None, Form(description="JSON object: file column -> field.")
     ] = None,
 ) -> dict[str, Any]:
-    """Run the ingest pipeline on the file, writing only the key's areas, in one transaction."""
+    """Run the ingest pipeline on the file, writing only the key's areas, in one transaction.
+
+    A file none of whose rows lies in those areas is refused (403) and leaves nothing behind.
+    """
     with session.begin():
         allowed_areas = keys.upload_areas(session, operator, area)
     name = upload.check_upload(file.filename, file.content_type, file.file.read(8192))
@@ -94,4 +97,7 @@ def upload_file(
             shutil.copyfileobj(file.file, out)
         with session.begin():
             report = ingest_file(session, path, options)
+            upload.check_rows_in_areas(
+                report.counts.get("read", 0), report.rejections, allowed_areas
+            )
     return report.to_dict()

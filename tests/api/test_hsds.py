@@ -49,7 +49,8 @@ def services(session):
         ),
         "caserta": add_service(
             session, *CASERTA, name="=HYPERLINK(\"http://evil\")", category_code="LAV-CPI",
-            municipality_code=61022, languages=["en"],
+            municipality_code=61022, languages=["en"], email="info(at)cpi.example",
+            url="www.cpi.example",
         ),
         "palermo": add_service(
             session, *PALERMO, name="Centro antiviolenza", category_code="TRA-CAV",
@@ -88,6 +89,13 @@ def test_service_detail_validates_against_hsds_compiled_service(client, services
     assert location["latitude"] == pytest.approx(NAPOLI[1])
     assert location["addresses"][0]["city"] == "Napoli"
     assert location["addresses"][0]["state_province"] == "NA"
+
+
+def test_malformed_email_and_url_are_left_out_so_hsds_stays_valid(client, services):
+    service_id = hsds.entity_uuid("service", services["caserta"].id)
+    body = client.get(f"/hsds/services/{service_id}").json()
+    assert_valid_hsds(body, "compiled/service.json")
+    assert "email" not in body and "url" not in body
 
 
 def test_services_list_items_validate_and_page_envelope_is_hsds(client, services):
