@@ -72,7 +72,8 @@ def upload_file(
 ) -> dict[str, Any]:
     """Run the ingest pipeline on the file, writing only the key's areas, in one transaction.
 
-    A file none of whose rows lies in those areas is refused (403) and leaves nothing behind.
+    A file none of whose rows lies in those areas is refused (403) and leaves nothing behind;
+    so is a run that wrote any service outside them (checked in SQL, whatever the pipeline did).
     """
     with session.begin():
         allowed_areas = keys.upload_areas(session, operator, area)
@@ -100,4 +101,5 @@ def upload_file(
             upload.check_rows_in_areas(
                 report.counts.get("read", 0), report.rejections, allowed_areas
             )
+            upload.check_run_within_areas(session, report.run_id, allowed_areas)
     return report.to_dict()

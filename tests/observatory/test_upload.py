@@ -1,7 +1,9 @@
 import pytest
+from sqlalchemy import text
 
 from observatory import upload
 from observatory.errors import LengthRequired, PayloadTooLarge, PermissionDenied
+from tests.helpers import add_service
 
 
 def _refused(row, code):
@@ -51,3 +53,30 @@ def test_check_upload_returns_a_safe_file_name(filename, expected):
 def test_check_upload_accepts_utf16_text_with_bom():
     head = "nome\tcomune\n".encode("utf-16")
     assert upload.check_upload("servizi.txt", "text/plain", head) == "servizi.txt"
+
+
+def _run_with_services(session, *comuni):
+    run_id = session.execute(
+        text(
+            "INSERT INTO ingest_run (source, file_name, file_sha256) "
+            "VALUES ('t', 'f.csv', 'x') RETURNING id"
+        )
+    ).scalar_one()
+    for index, (code, lon, lat) in enumerate(comuni):
+        add_service(
+            session, lon, lat, name=f"s{index}", municipality_code=code, ingest_run_id=run_id
+        )
+    return run_id
+
+
+def test_run_within_the_key_areas_passes_the_sql_check(session):
+    run_id = _run_with_services(session, (63049, 14.25, 40.85), (61022, 14.33, 41.07))
+    upload.check_run_within_areas(session, run_id, {"napoli", "caserta"})
+    upload.check_run_within_areas(session, run_id, None)
+
+
+@pytest.mark.parametrize("outside", [(82053, 13.36, 38.11), (None, 14.0, 45.0)])
+def test_run_that_wrote_outside_the_key_areas_is_forbidden(session, outside):
+    run_id = _run_with_services(session, (63049, 14.25, 40.85), outside)
+    with pytest.raises(PermissionDenied, match=r"'s1'.*outside the areas .*\(napoli\)"):
+        upload.check_run_within_areas(session, run_id, {"napoli"})
