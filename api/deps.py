@@ -23,6 +23,8 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+NO_NUL = r"^[^\x00]*$"
+"""Pattern of free-text parameters: PostgreSQL text cannot hold NUL bytes."""
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
@@ -70,11 +72,18 @@ PageDep = Annotated[tuple[int, int], Depends(page_query)]
 
 def service_filter(
     search: Annotated[
-        str | None, Query(max_length=200, description="Text in name, description or organization.")
+        str | None,
+        Query(
+            max_length=200, pattern=NO_NUL, description="Text in name, description or organization."
+        ),
     ] = None,
     taxonomy_term_id: Annotated[
         str | None,
-        Query(max_length=64, description="HSDS taxonomy term id, or a category code such as SAN."),
+        Query(
+            max_length=64,
+            pattern=NO_NUL,
+            description="HSDS taxonomy term id, or a category code such as SAN.",
+        ),
     ] = None,
     language: Annotated[
         str | None,

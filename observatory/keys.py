@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,7 +93,7 @@ def authenticate(session: Session, presented: str) -> Operator:
     """The holder of `presented`: NotAuthenticated when unknown, PermissionDenied if revoked."""
     scheme, _, rest = presented.partition("_")
     prefix, _, secret = rest.partition("_")
-    if scheme != KEY_SCHEME or not prefix or not secret:
+    if scheme != KEY_SCHEME or not re.fullmatch(r"[0-9a-f]{8}", prefix) or not secret:
         raise NotAuthenticated("malformed API key: expected osv_<prefix>_<secret>")
     row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     expected = row.key_hash if row is not None else _UNKNOWN_KEY_HASH

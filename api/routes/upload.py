@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 
-from api.deps import OperatorDep, SessionDep
+from api.deps import NO_NUL, OperatorDep, SessionDep
 from observatory import keys, upload
 from observatory.errors import InvalidInput
 from observatory.settings import get_settings
@@ -57,17 +57,24 @@ def upload_file(
     session: SessionDep,
     operator: OperatorDep,
     file: Annotated[UploadFile, File(description="CSV, TSV, TXT, XLSX, JSON or GeoJSON.")],
-    source: Annotated[str, Form(min_length=1, max_length=200, description="Source name.")],
-    category: Annotated[str | None, Form(description="Category code for every row.")] = None,
-    area: Annotated[
-        str | None, Form(description="Area the file is for (default: all the key's areas).")
+    source: Annotated[
+        str, Form(min_length=1, max_length=200, pattern=NO_NUL, description="Source name.")
+    ],
+    category: Annotated[
+        str | None, Form(pattern=NO_NUL, description="Category code for every row.")
     ] = None,
-    sheet: Annotated[str | None, Form(description="Spreadsheet sheet name.")] = None,
-    delimiter: Annotated[str | None, Form(max_length=1)] = None,
-    encoding: Annotated[str | None, Form(max_length=40)] = None,
-    decimal: Annotated[str | None, Form(max_length=1)] = None,
+    area: Annotated[
+        str | None,
+        Form(pattern=NO_NUL, description="Area the file is for (default: all the key's areas)."),
+    ] = None,
+    sheet: Annotated[
+        str | None, Form(pattern=NO_NUL, description="Spreadsheet sheet name.")
+    ] = None,
+    delimiter: Annotated[str | None, Form(max_length=1, pattern=NO_NUL)] = None,
+    encoding: Annotated[str | None, Form(max_length=40, pattern=NO_NUL)] = None,
+    decimal: Annotated[str | None, Form(max_length=1, pattern=NO_NUL)] = None,
     column_map: Annotated[
-        str | None, Form(description="JSON object: file column -> field.")
+        str | None, Form(pattern=NO_NUL, description="JSON object: file column -> field.")
     ] = None,
 ) -> dict[str, Any]:
     """Run the ingest pipeline on the file, writing only the key's areas, in one transaction.

@@ -147,6 +147,8 @@ def test_services_search_matches_name_and_never_private_fields(client, services)
     }
     assert client.get("/hsds/services", params={"search": "Rossi"}).json()["total_items"] == 0
     assert client.get("/hsds/services", params={"search": "100%_"}).json()["total_items"] == 0
+    injection = {"search": "'; DROP TABLE service; --"}
+    assert client.get("/hsds/services", params=injection).json()["total_items"] == 0
 
 
 def test_private_fields_are_absent_from_every_public_output(client, services):
@@ -220,6 +222,7 @@ def test_proximity_radius_boundary_follows_geodesic_distance(client, session, se
         ({"lat": 40, "lon": "x", "proximity": 10}, 422, "lon"),
         ({"per_page": 0}, 422, "per_page"),
         ({"page": 10**12}, 422, "page"),
+        ({"search": "a\x00b"}, 422, "search"),
         ({"language": "arabic'; DROP TABLE service;--"}, 422, "language"),
         ({"taxonomy_term_id": "XYZ"}, 404, "unknown taxonomy term"),
     ],

@@ -79,6 +79,11 @@ def test_upload_with_right_key_and_unsupported_file_is_415(
     assert_problem(response, 415, fragment)
 
 
+def test_upload_field_with_a_nul_byte_is_422(client, napoli_key):
+    response = _upload(client, {"X-API-Key": napoli_key}, area="napoli\x00")
+    assert_problem(response, 422, "area")
+
+
 def test_upload_column_map_must_be_a_json_object(client, napoli_key):
     response = _upload(client, {"X-API-Key": napoli_key}, column_map="[1, 2]")
     assert_problem(response, 400, "column_map")
