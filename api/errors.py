@@ -59,21 +59,19 @@ def status_of(error: ObservatoryError) -> int:
     return 500
 
 
-async def _domain_error(request: Request, error: Exception) -> JSONResponse:
-    status = status_of(error)  # type: ignore[arg-type]
-    if status >= 500:
+async def _domain_error(request: Request, error: ObservatoryError) -> JSONResponse:
+    status = status_of(error)
+    if status == 500:
         log.error("%s %s: %s", request.method, request.url.path, error)
         return problem(status, "internal error: the operators have been told")
     return problem(status, str(error))
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     return problem(error.status_code, str(error.detail), error.headers)
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     reasons = [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()]
     return problem(422, "; ".join(reasons))
 
