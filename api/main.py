@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.routes import health
+from api.errors import register_error_handlers
+from api.routes import health, hsds, upload
 from observatory import __version__
 from observatory.settings import get_settings
 
@@ -26,4 +27,7 @@ def create_app() -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    app.include_router(hsds.router)
+    app.include_router(upload.router)
+    register_error_handlers(app)
     return app

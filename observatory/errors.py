@@ -19,3 +19,23 @@ class ConfigurationError(ObservatoryError):
 
 class GeographyNotLoaded(ObservatoryError):
     """The reference geography has not been loaded yet."""
+
+
+class NotAuthenticated(ObservatoryError):
+    """No API key was presented, or the key presented matches none."""
+
+
+class PermissionDenied(ObservatoryError):
+    """A known API key that may not do this: revoked, or not valid for the area."""
+
+
+class UnsupportedFileType(InvalidInput):
+    """An uploaded file's name, declared type or first bytes are not a format the ingest reads."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload is larger than the configured limit."""
+
+
+class LengthRequired(InvalidInput):
+    """An upload did not declare its size (Content-Length)."""

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     default_limit: int = 100
     max_limit: int = 10_000
     cors_origins: list[str] = Field(default_factory=list)
+    upload_max_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest upload body (bytes); 413 above."
+    )
+    public_read: bool = Field(
+        default=True, description="Reads open to anyone; false = a valid API key is needed."
+    )
 
     @field_validator("database_url")
     @classmethod

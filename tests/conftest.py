@@ -9,10 +9,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from api.deps import get_session
+from api.main import create_app
 from observatory import areas, db, geography, taxonomy
 from observatory.settings import get_settings
 
@@ -101,3 +104,12 @@ def use_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
     yield database_url
     get_settings.cache_clear()
     db.get_engine.cache_clear()
+
+
+@pytest.fixture
+def client(session: Session, use_database: str) -> Iterator[TestClient]:
+    """A TestClient on the app whose requests use the test's rolled-back session."""
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as test_client:
+        yield test_client

@@ -1,4 +1,4 @@
-"""`observatory export services`: the service registry as GeoJSON, GeoPackage or CSV."""
+"""`observatory export`: the service registry in open formats (GeoJSON, GPKG, CSV, HSDS)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from pathlib import Path
 
 import typer
 
+from observatory import hsds_tabular
 from observatory.cli.analyze import AREA, CATEGORY, DIALECT, REGION
 from observatory.db import new_session
 from observatory.geography import CREDIT
 from observatory.service_export import export_services
 
-app = typer.Typer(help="Exports for QGIS, R, pandas and spreadsheets.", no_args_is_help=True)
+app = typer.Typer(help="Exports for QGIS, R, pandas, spreadsheets and HSDS tools.",
+                  no_args_is_help=True)
 
 
 @app.command("services")
@@ -28,3 +30,14 @@ def services(
         count = export_services(session, out, region, area, category, csv_dialect,
                                 include_inactive)
     typer.echo(f"{out}: {count} services. Credits: {CREDIT}")
+
+
+@app.command("hsds")
+def hsds(
+    out: Path = typer.Option(..., "--out", help="Folder, or a file name ending in .zip."),
+) -> None:
+    """Write the Open Referral HSDS tabular datapackage: one CSV per object + datapackage.json."""
+    with new_session() as session:
+        counts = hsds_tabular.export(session, out)
+    summary = ", ".join(f"{table} {count}" for table, count in counts.items())
+    typer.echo(f"HSDS datapackage written to {out}: {summary}")

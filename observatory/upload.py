@@ -1,0 +1,112 @@
+"""Checks on an uploaded survey file: before the ingest pipeline reads it, and on what it wrote."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from observatory.errors import (
+    LengthRequired,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedFileType,
+)
+
+_TEXT_TYPES = {
+    "text/csv",
+    "text/plain",
+    "text/tab-separated-values",
+    "application/csv",
+    "application/vnd.ms-excel",
+    "application/json",
+    "application/geo+json",
+}
+_XLSX_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/zip",
+}
+_ANY_BINARY = {"application/octet-stream", ""}
+KINDS = {
+    ".csv": "text",
+    ".tsv": "text",
+    ".txt": "text",
+    ".json": "text",
+    ".geojson": "text",
+    ".xlsx": "xlsx",
+}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+OUTSIDE_AREAS = "outside_allowed_areas"
+
+
+def check_declared_size(content_length: str | None, limit_bytes: int) -> None:
+    """Refuse a body that does not declare its size, or declares more than `limit_bytes`."""
+    if content_length is None or not content_length.isdigit():
+        raise LengthRequired("uploads must declare their size (Content-Length)")
+    if int(content_length) > limit_bytes:
+        raise PayloadTooLarge(
+            f"upload of {int(content_length):,} bytes is above the limit of {limit_bytes:,} bytes"
+        )
+
+
+def check_upload(filename: str | None, content_type: str | None, head: bytes) -> str:
+    """Accept a file by extension, declared type and first bytes; return a safe file name."""
+    name = PurePath((filename or "").replace("\\", "/")).name
+    suffix = PurePath(name).suffix.lower()
+    kind = KINDS.get(suffix)
+    if kind is None:
+        raise UnsupportedFileType(
+            f"file {name!r}: the ingest reads {', '.join(sorted(KINDS))} files only"
+        )
+    declared = (content_type or "").split(";")[0].strip().lower()
+    allowed = (_TEXT_TYPES if kind == "text" else _XLSX_TYPES) | _ANY_BINARY
+    if declared not in allowed:
+        raise UnsupportedFileType(f"file {name!r} is declared as {declared!r}, not a {suffix} file")
+    if kind == "xlsx" and not head.startswith(b"PK\x03\x04"):
+        raise UnsupportedFileType(f"file {name!r} is not an Excel .xlsx workbook")
+    if kind == "text" and b"\x00" in head and not head.startswith(_UTF16_BOMS):
+        raise UnsupportedFileType(f"file {name!r} holds binary data, not {suffix} text")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(name).stem)[:100].strip("._") or "upload"
+    return stem + suffix
+
+
+def check_rows_in_areas(
+    read: int, rejections: list[dict[str, Any]], areas: set[str] | None
+) -> None:
+    """Refuse a run in which the pipeline refused every row read as outside the key's areas."""
+    outside = [
+        (row["row"], reason.get("message", ""))
+        for row in rejections
+        for reason in row["reasons"]
+        if reason.get("code") == OUTSIDE_AREAS
+    ]
+    if read and len({number for number, _ in outside}) == read:
+        number, message = outside[0]
+        raise PermissionDenied(
+            f"none of the {read} rows lies in the areas this key may write "
+            f"({', '.join(sorted(areas or []))}); row {number}: {message}"
+        )
+
+
+OUTSIDE_AREAS_SQL = text(
+    "SELECT s.id, s.name, s.municipality_code FROM service s "
+    "WHERE s.ingest_run_id = :run_id AND NOT EXISTS ("
+    "  SELECT 1 FROM area_municipality a"
+    "  WHERE a.municipality_code = s.municipality_code AND a.area_code = ANY(:areas)"
+    ") ORDER BY s.id LIMIT 1"
+)
+
+
+def check_run_within_areas(session: Session, run_id: int, areas: set[str] | None) -> None:
+    """Refuse, in SQL, a run that wrote any service outside `areas` (None = every area)."""
+    if areas is None:
+        return
+    outside = session.execute(OUTSIDE_AREAS_SQL, {"run_id": run_id, "areas": sorted(areas)}).first()
+    if outside is not None:
+        raise PermissionDenied(
+            f"service {outside.name!r} (comune {outside.municipality_code}) is outside the "
+            f"areas this key may write ({', '.join(sorted(areas))}); nothing was stored"
+        )

@@ -1,0 +1,69 @@
+"""Shared test helpers: seeded services, HSDS schemas read in place, problem-details checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy.orm import Session
+
+from observatory.models import Service
+
+HSDS_DIR_NAME = Path("shared/standards/hsds-3.1")
+
+
+def hsds_schema_dir() -> Path:
+    """The HSDS 3.1 schemas beside the checkout (HSDS_SCHEMA_DIR overrides); fail if absent."""
+    if "HSDS_SCHEMA_DIR" in os.environ:
+        return Path(os.environ["HSDS_SCHEMA_DIR"])
+    for parent in Path(__file__).resolve().parents:
+        if (parent / HSDS_DIR_NAME).is_dir():
+            return parent / HSDS_DIR_NAME
+    raise FileNotFoundError(
+        f"no {HSDS_DIR_NAME} above {Path(__file__).parent}: set HSDS_SCHEMA_DIR to the schemas"
+    )
+
+
+def hsds_schema(name: str) -> dict[str, Any]:
+    """One HSDS schema, e.g. `compiled/service.json` or `phone.json`."""
+    return json.loads((hsds_schema_dir() / name).read_text(encoding="utf-8"))
+
+
+def assert_valid_hsds(document: dict[str, Any], schema_name: str) -> None:
+    """Fail with every error when `document` does not validate against the HSDS schema."""
+    validator = Draft202012Validator(
+        hsds_schema(schema_name), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+    assert not errors, errors
+
+
+def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any]:
+    """Check a problem-details answer with `status` whose detail holds every fragment."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    for fragment in fragments:
+        assert fragment in body["detail"], body["detail"]
+    return body
+
+
+def add_service(session: Session, lon: float, lat: float, **fields: Any) -> Service:
+    """Insert a service at (lon, lat) with sensible defaults, flushed so it has an id."""
+    values: dict[str, Any] = {
+        "source": "test",
+        "source_key": f"{lon},{lat},{fields.get('name', 'Servizio')}",
+        "name": "Servizio",
+        "geocode_precision": "provided",
+        "geocode_source": "test",
+    }
+    values.update(fields)
+    service = Service(geom=f"SRID=4326;POINT({lon} {lat})", **values)
+    session.add(service)
+    session.flush()
+    return service
