@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.exc import OperationalError
 
-from observatory.cli import db, geo, serve, status
+from observatory.cli import db, geo, maps, serve, status
 from observatory.errors import ObservatoryError
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(geo.app, name="geo")
 app.add_typer(geo.areas_app, name="areas")
 app.add_typer(geo.taxonomy_app, name="taxonomy")
+app.add_typer(maps.app, name="maps")
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
 
