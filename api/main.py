@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.routes import health
+from api.routes import health, maps
 from observatory import __version__
 from observatory.settings import get_settings
 
@@ -26,4 +26,5 @@ def create_app() -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    app.include_router(maps.router)
     return app

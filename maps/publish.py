@@ -43,6 +43,13 @@ def select_scopes(
     ]
 
 
+def render_scope_map(
+    session: Session, scope: Scope, kind: str, category: str | None, lang: str, tiles: bool
+) -> str:
+    """Read what the map of `scope` needs and render its `kind` map."""
+    return render_map(session, load_inputs(session, scope, category, lang, tiles), kind)
+
+
 @dataclass(frozen=True)
 class Written:
     """One map file written: where, and what it shows."""

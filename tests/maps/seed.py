@@ -92,12 +92,45 @@ def seed_services(session: Session, count: int = 600, seed: str = "maps") -> Non
     )
 
 
+COPY_SQL = text(
+    """
+    INSERT INTO analysis_result (run_id, municipality_code, demand, services_count, nearest_km,
+                                 services_within, covered, access_index, access_per_10k,
+                                 unmet_demand, is_gap)
+    SELECT :run, municipality_code, demand, services_count, nearest_km, services_within, covered,
+           access_index, access_per_10k, unmet_demand, is_gap
+    FROM analysis_result WHERE run_id = :source
+    """
+)
+
+
 def seed_analysis(session: Session, catchment_km: float = 10) -> dict[str, int]:
     """Coverage, access and gap runs (all categories) over every comune; their ids by kind."""
-    runs = {}
-    for kind in ("coverage", "access", "gaps"):
-        parameters = json.dumps({"catchment_km": catchment_km, "demand": "residents"})
-        run = session.execute(RUN_SQL, {"kind": kind, "parameters": parameters}).scalar_one()
-        session.execute(COVERAGE_SQL, {"run": run, "radius_m": catchment_km * 1000})
-        runs[kind] = run
+    parameters = json.dumps({"catchment_km": catchment_km, "demand": "residents"})
+    runs = {
+        kind: session.execute(RUN_SQL, {"kind": kind, "parameters": parameters}).scalar_one()
+        for kind in ("coverage", "access", "gaps")
+    }
+    session.execute(COVERAGE_SQL, {"run": runs["coverage"], "radius_m": catchment_km * 1000})
+    for kind in ("access", "gaps"):
+        session.execute(COPY_SQL, {"run": runs[kind], "source": runs["coverage"]})
     return runs
+
+
+def services_in_region(session: Session, region_code: int) -> int:
+    """Active services located in the comuni of a region."""
+    return session.execute(
+        text(
+            "SELECT count(*) FROM service s JOIN municipality m ON m.code = s.municipality_code "
+            "WHERE m.region_code = :region AND s.status = 'active'"
+        ),
+        {"region": region_code},
+    ).scalar_one()
+
+
+def comuni_in_region(session: Session, region_code: int) -> int:
+    """Comuni of a region."""
+    return session.execute(
+        text("SELECT count(*) FROM municipality WHERE region_code = :region"),
+        {"region": region_code},
+    ).scalar_one()
