@@ -356,7 +356,8 @@ def add_service_layers(
     """One clustered marker layer per top-level category, coloured by category, with popups."""
     order = {code: i for i, code in enumerate(categories)}
     top = services.top_category.fillna(OTHER_CATEGORY)
-    for code, group in services.groupby(top, sort=False):
+    groups = sorted(services.groupby(top), key=lambda item: order.get(item[0], len(order)))
+    for code, group in groups:
         color = CATEGORY_COLORS[order.get(code, len(order)) % len(CATEGORY_COLORS)]
         rows = [
             [s.lat, s.lon, popup_html(s, lang), bool(s.is_example), html.escape(s["name"])]
