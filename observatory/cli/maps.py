@@ -9,8 +9,6 @@ from pathlib import Path
 
 import typer
 
-from maps.data import list_scopes
-from maps.publish import select_scopes, write_index, write_maps
 from observatory.db import new_session
 
 log = logging.getLogger(__name__)
@@ -51,6 +49,9 @@ def render(
     Each map is one HTML file with Leaflet inlined: it opens from disk or a web server,
     with or without internet. Maps read the latest stored analysis runs.
     """
+    from maps.data import list_scopes  # folium and geopandas load only when rendering
+    from maps.publish import select_scopes, write_index, write_maps
+
     if all_regions and region:
         raise typer.BadParameter("--all and --region exclude each other")
     start = time.perf_counter()

@@ -15,8 +15,9 @@ SERVICES_SQL = text(
     """
     WITH cats AS (SELECT array_agg(code ORDER BY code) AS codes FROM service_category),
     picked AS (
-        SELECT m.code, m.point, row_number() OVER (ORDER BY md5(m.code::text || :seed)) AS n
-        FROM municipality m
+        SELECT m.code, m.point,
+               row_number() OVER (ORDER BY md5(m.code::text || '/' || copy || :seed)) AS n
+        FROM municipality m, generate_series(1, 4) AS copy
     )
     INSERT INTO service (source, source_key, name, organization_name, category_code, address_1,
                          phone, opening_hours, languages, municipality_code, geom,
@@ -74,7 +75,10 @@ COVERAGE_SQL = text(
 
 
 def seed_services(session: Session, count: int = 600, seed: str = "maps") -> None:
-    """`count` services at comuni chosen by a seeded hash, plus an XSS-named and a private one."""
+    """`count` services (up to 4 per comune) placed by a seeded hash, plus two special ones.
+
+    The special ones: one named `<script>alert(1)</script>`, one with a private phone.
+    """
     session.execute(SERVICES_SQL, {"seed": seed, "count": count})
     session.execute(
         SPECIAL_SQL,
