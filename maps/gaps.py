@@ -63,7 +63,8 @@ def gap_colors(results: pd.DataFrame, lang: str) -> tuple[pd.Series, list[Legend
     colors[served] = SERVED_COLOR
     colors[no_demand] = ZERO_COLOR
     colors = colors.fillna(NO_DATA_COLOR)
-    legend.append(LegendEntry(SERVED_COLOR, label("not_gap", lang)))
+    if (served & ~no_demand).any():
+        legend.append(LegendEntry(SERVED_COLOR, label("not_gap", lang)))
     if no_demand.any():
         legend.append(LegendEntry(ZERO_COLOR, label("no_demand", lang)))
     if results.is_gap.isna().any():

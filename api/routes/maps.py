@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
@@ -20,11 +21,21 @@ CACHE = MapCache()
 
 Kind = Literal["coverage", "gaps"]
 Lang = Annotated[Literal["it", "en"], Query(description="Label language.")]
-Category = Annotated[
-    str | None, Query(description="Service category code, children included (default: all).")
-]
-Tiles = Annotated[bool, Query(description="OpenStreetMap tiles when reachable.")]
-IfNoneMatch = Annotated[str | None, Header()]
+
+
+@dataclass
+class MapOptions:
+    """Query and header options every map route takes."""
+
+    lang: Lang = "it"
+    category: Annotated[
+        str | None, Query(description="Service category code, children included (default: all).")
+    ] = None
+    tiles: Annotated[bool, Query(description="OpenStreetMap tiles when reachable.")] = True
+    if_none_match: Annotated[str | None, Header()] = None
+
+
+MapOptionsDep = Annotated[MapOptions, Depends()]
 
 
 @router.get("/", response_class=HTMLResponse, summary="Index of the maps of every region and area")
@@ -39,54 +50,33 @@ def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
 
 
 def _map_response(
-    session: SessionDep,
-    region: str,
-    area: str | None,
-    kind: Kind,
-    lang: str,
-    category: str | None,
-    tiles: bool,
-    if_none_match: str | None,
+    session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
 ) -> Response:
+    key = (kind, options.category, options.lang, options.tiles)
     try:
         scope = resolve_scope(session, region, area)
         page, etag = CACHE.page(
             session,
-            (scope.path, kind, category, lang, tiles),
-            lambda: render_scope_map(session, scope, kind, category, lang, tiles),
+            (scope.path, *key),
+            lambda: render_scope_map(session, scope, *key),
         )
     except NotFound as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if if_none_match == etag:
+    if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)
     return HTMLResponse(page, headers=headers)
 
 
 @router.get("/{region}/{kind}", response_class=HTMLResponse, summary="Map of a region")
-def region_map(
-    session: SessionDep,
-    region: str,
-    kind: Kind,
-    lang: Lang = "it",
-    category: Category = None,
-    tiles: Tiles = True,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
+def region_map(session: SessionDep, region: str, kind: Kind, options: MapOptionsDep) -> Response:
     """The coverage or gap map of a region (name, slug or ISTAT code)."""
-    return _map_response(session, region, None, kind, lang, category, tiles, if_none_match)
+    return _map_response(session, region, None, kind, options)
 
 
 @router.get("/{region}/{area}/{kind}", response_class=HTMLResponse, summary="Map of an area")
 def area_map(
-    session: SessionDep,
-    region: str,
-    area: str,
-    kind: Kind,
-    lang: Lang = "it",
-    category: Category = None,
-    tiles: Tiles = True,
-    if_none_match: IfNoneMatch = None,
+    session: SessionDep, region: str, area: str, kind: Kind, options: MapOptionsDep
 ) -> Response:
     """The coverage or gap map of a territorial area of a region."""
-    return _map_response(session, region, area, kind, lang, category, tiles, if_none_match)
+    return _map_response(session, region, area, kind, options)
