@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 GRID_DEG = 1e-5  # five decimals, about 1 m
@@ -21,7 +22,7 @@ def simplify_coverage(geoms: gpd.GeoSeries, tolerance_deg: float) -> gpd.GeoSeri
     return gpd.GeoSeries(rounded, index=geoms.index, crs=geoms.crs)
 
 
-def dissolve_coverage(geoms: gpd.GeoSeries, keys: gpd.pd.Series) -> gpd.GeoSeries:
+def dissolve_coverage(geoms: gpd.GeoSeries, keys: pd.Series) -> gpd.GeoSeries:
     """Union the polygons of each key (e.g. the comuni of each area) along their shared edges."""
     parts = {
         key: shapely.coverage_union_all(group.values) for key, group in geoms.groupby(keys)
