@@ -8,18 +8,7 @@ from sqlalchemy.orm import Session
 
 from maps.data import Run, latest_run
 from maps.labels import label, number
-from maps.render import (
-    MapInputs,
-    add_area_layer,
-    add_catchment_rings,
-    add_comuni_layer,
-    add_panel,
-    add_service_layers,
-    base_panel,
-    classify,
-    new_map,
-    table_html,
-)
+from maps.render import Choropleth, MapInputs, assemble, classify, table_html
 
 PALETTE = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # ColorBrewer YlGnBu
 
@@ -71,8 +60,7 @@ def build(session: Session, inputs: MapInputs) -> folium.Map:
         nearest = coverage[1].nearest_km
     colors, legend = classify(values, PALETTE, lang, 2, label("zero", lang))
     counts = inputs.services.groupby("municipality_code").size()
-    comuni = inputs.comuni.assign(fill=colors.to_numpy())
-    comuni["tip"] = [
+    tooltips = [
         table_html(
             c.name,
             [
@@ -82,17 +70,15 @@ def build(session: Session, inputs: MapInputs) -> folium.Map:
                 (label("nearest_km", lang), number(nearest.get(c.code), lang, 1)),
             ],
         )
-        for c in comuni.itertuples()
+        for c in inputs.comuni.itertuples()
     ]
-    fmap = new_map(comuni, inputs.tiles, lang)
-    add_comuni_layer(fmap, comuni, f"{label('comuni', lang)}: {label(unit, lang)}")
-    add_area_layer(fmap, comuni, lang)
-    add_catchment_rings(fmap, inputs.services, catchment_km(runs), lang)
-    add_service_layers(fmap, inputs.services, inputs.categories, lang)
-    panel = base_panel(inputs, "coverage", runs)
-    panel.legend_title = label(unit, lang)
-    panel.legend = legend
-    if not runs:
-        panel.notes.append(label("no_analysis", lang))
-    add_panel(fmap, panel)
-    return fmap
+    choropleth = Choropleth(
+        colors,
+        tooltips,
+        f"{label('comuni', lang)}: {label(unit, lang)}",
+        label(unit, lang),
+        legend,
+        runs,
+        [] if runs else [label("no_analysis", lang)],
+    )
+    return assemble(inputs, "coverage", choropleth, catchment_km=catchment_km(runs))

@@ -11,15 +11,11 @@ from maps.labels import label, number
 from maps.render import (
     NO_DATA_COLOR,
     ZERO_COLOR,
+    Choropleth,
     LegendEntry,
     MapInputs,
-    add_area_layer,
-    add_comuni_layer,
-    add_panel,
-    add_service_layers,
-    base_panel,
+    assemble,
     classify,
-    new_map,
     table_html,
 )
 
@@ -83,8 +79,7 @@ def build(session: Session, inputs: MapInputs) -> folium.Map:
     lang = inputs.lang
     results, runs, note = gap_results(session, inputs)
     colors, legend = gap_colors(results, lang)
-    comuni = inputs.comuni.assign(fill=colors.to_numpy())
-    comuni["tip"] = [
+    tooltips = [
         table_html(
             c.name,
             [
@@ -96,16 +91,15 @@ def build(session: Session, inputs: MapInputs) -> folium.Map:
                 (label("unmet_demand", lang), number(r.unmet_demand, lang)),
             ],
         )
-        for c, r in zip(comuni.itertuples(), results.itertuples(), strict=True)
+        for c, r in zip(inputs.comuni.itertuples(), results.itertuples(), strict=True)
     ]
-    fmap = new_map(comuni, inputs.tiles, lang)
-    add_comuni_layer(fmap, comuni, f"{label('comuni', lang)}: {label('unmet_demand', lang)}")
-    add_area_layer(fmap, comuni, lang)
-    add_service_layers(fmap, inputs.services, inputs.categories, lang, show=False)
-    panel = base_panel(inputs, "gaps", runs)
-    panel.legend_title = label("gap_legend", lang)
-    panel.legend = legend
-    if note:
-        panel.notes.append(note)
-    add_panel(fmap, panel)
-    return fmap
+    choropleth = Choropleth(
+        colors,
+        tooltips,
+        f"{label('comuni', lang)}: {label('unmet_demand', lang)}",
+        label("gap_legend", lang),
+        legend,
+        runs,
+        [note] if note else [],
+    )
+    return assemble(inputs, "gaps", choropleth, show_services=False)

@@ -396,3 +396,39 @@ def to_html(fmap: folium.Map, title: str, lang: str) -> str:
     if external:
         raise ConfigurationError(f"map would load assets from the network: {external[:3]}")
     return page
+
+
+@dataclass
+class Choropleth:
+    """What a map colours its comuni by: colour and tooltip per comune, legend and sources."""
+
+    colors: pd.Series
+    tooltips: list[str]
+    layer_name: str
+    legend_title: str
+    legend: list[LegendEntry]
+    runs: list[Run]
+    notes: list[str] = field(default_factory=list)
+
+
+def assemble(
+    inputs: MapInputs,
+    kind: str,
+    choropleth: Choropleth,
+    show_services: bool = True,
+    catchment_km: float | None = None,
+) -> folium.Map:
+    """Put a map together: comuni, area outlines, catchment rings, services and the panel."""
+    lang = inputs.lang
+    comuni = inputs.comuni.assign(fill=choropleth.colors.to_numpy(), tip=choropleth.tooltips)
+    fmap = new_map(comuni, inputs.tiles, lang)
+    add_comuni_layer(fmap, comuni, choropleth.layer_name)
+    add_area_layer(fmap, comuni, lang)
+    add_catchment_rings(fmap, inputs.services, catchment_km, lang)
+    add_service_layers(fmap, inputs.services, inputs.categories, lang, show_services)
+    panel = base_panel(inputs, kind, choropleth.runs)
+    panel.legend_title = choropleth.legend_title
+    panel.legend = choropleth.legend
+    panel.notes += choropleth.notes
+    add_panel(fmap, panel)
+    return fmap
