@@ -1,4 +1,4 @@
-"""Leaflet and its plugins inlined into each map, so a map works offline, from disk or served.
+"""Leaflet and its plugins inlined into each map (offline, from disk or served); templates.
 
 The files come from the npm registry (`make maps-assets`, versions in `maps/vendor.txt`)
 into the git-ignored `maps/static/vendor/`; folium's CDN links are removed.
@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 from branca.element import Element
 from folium.elements import JSCSSMixin
 
@@ -29,6 +30,12 @@ EXTERNAL_REFERENCE = re.compile(
     r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE
 )
 CSS_IMAGE = re.compile(r"url\((images/[\w.-]+\.png)\)")
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def _vendor_text(relative: str) -> str:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from maps.data import Run, latest_run
 from maps.labels import label, number
-from maps.render import Choropleth, MapInputs, assemble, classify, table_html
+from maps.layers import table_html
+from maps.render import Choropleth, MapInputs, assemble, classify
 
 PALETTE = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # ColorBrewer YlGnBu
 

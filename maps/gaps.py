@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from maps.data import Run, latest_run
 from maps.labels import label, number
+from maps.layers import table_html
 from maps.render import (
     NO_DATA_COLOR,
     ZERO_COLOR,
@@ -16,8 +17,7 @@ from maps.render import (
     MapInputs,
     assemble,
     classify,
-    table_html,
-)
+    )
 
 PALETTE = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # ColorBrewer Reds
 SERVED_COLOR = "#c7e9c0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from maps.assets import TEMPLATES
 from maps.data import Scope
 from maps.labels import label
-from maps.render import TEMPLATES
 from observatory.geography import CREDIT
 
 KINDS = ("coverage", "gaps")
