@@ -49,6 +49,11 @@ class PageLog:
     dialogs: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
 
+    def clear(self) -> None:
+        """Forget what was reported so far (before opening the next page)."""
+        for reports in (self.console_errors, self.page_errors, self.dialogs, self.blocked):
+            reports.clear()
+
 
 def _block_remote(route: Route, log: PageLog) -> None:
     url = route.request.url

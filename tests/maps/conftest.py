@@ -41,12 +41,15 @@ class Rendered:
 
 @pytest.fixture(scope="package")
 def rendered(seeded: Session, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """The five regions' maps, Napoli's, and Campania's in English, with the index."""
+    """The five regions' maps, Napoli's, Campania's in English, Basilicata's health services
+    without tiles, and the index."""
     out_dir = tmp_path_factory.mktemp("maps")
     regions = list_scopes(seeded, with_areas=False)
     written = write_maps(seeded, regions, out_dir, None, "it", True)
     napoli, campania = resolve_scope(seeded, None, "napoli"), resolve_scope(seeded, "campania")
     written += write_maps(seeded, [napoli], out_dir, None, "it", True)
     written += write_maps(seeded, [campania], out_dir, None, "en", True)
+    basilicata = resolve_scope(seeded, "basilicata")
+    written += write_maps(seeded, [basilicata], out_dir, "SAN", "it", False)
     write_index(out_dir, list_scopes(seeded), written, "it")
     return Rendered(out_dir, written)

@@ -99,3 +99,12 @@ def test_script_in_a_service_name_shows_as_text(rendered, browser_page):
     assert page.locator(".leaflet-popup-content script").count() == 0
     screenshot(page, "campania-popup-escaped")
     _assert_clean(log)
+
+
+def test_map_without_tiles_asks_the_network_nothing(rendered, browser_page):
+    page, log = browser_page
+    log.clear()
+    state = open_map(page, (rendered.out_dir / "basilicata/coverage-SAN.html").as_uri())
+    screenshot(page, "basilicata-coverage-health")
+    assert state["comuni"] > 0 and state["markers"] > 0
+    assert log.blocked == [] and log.console_errors == [] and log.page_errors == []
