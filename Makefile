@@ -8,8 +8,10 @@ OBS := $(VENV)/bin/observatory
 STAMP := $(VENV)/.installed-stamp
 APT_DB := postgresql-15 postgresql-15-postgis-3
 APT_TEST := chromium gdal-bin
+VENDOR := maps/static/vendor
+MAPS_OUT := out/maps
 
-.PHONY: run test install db db-stop migrate geography analysis bench lint clean-db help
+.PHONY: run test install db db-stop migrate geography analysis maps maps-assets bench lint help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,7 +23,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-install: $(STAMP)  ## create the virtualenv and install the project
+install: $(STAMP) $(VENDOR)/.complete  ## create the virtualenv and install the project
+
+$(VENDOR)/.complete: maps/vendor.txt
+	@command -v npm >/dev/null || scripts/ensure-apt.sh nodejs npm
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cd $(VENDOR) && npm pack --silent $$(cat $(CURDIR)/maps/vendor.txt) >/dev/null
+	for tgz in $(VENDOR)/*.tgz; do dir=$${tgz%-*}; mkdir -p $$dir; \
+	  tar -xzf $$tgz -C $$dir --strip-components=1 package/dist package/package.json; done
+	rm -f $(VENDOR)/*.tgz
+	touch $@
+
+maps-assets: $(VENDOR)/.complete  ## fetch Leaflet and its plugins from the npm registry (offline maps)
 
 db: install  ## start the local PostGIS cluster (no-op when DATABASE_URL is set)
 	@if [ -z "$$DATABASE_URL" ]; then scripts/ensure-apt.sh $(APT_DB); fi
@@ -39,7 +52,10 @@ geography: migrate  ## load the ISTAT geography, population, areas and categorie
 analysis: geography  ## compute the default analyses (every category, 20 km), stored as runs
 	$(OBS) analyze defaults --catchment-km 20
 
-run: analysis  ## set everything up and serve the API on http://127.0.0.1:8000
+maps: analysis  ## render the coverage and gap maps of the five regions into out/maps
+	$(OBS) maps render --all --out-dir $(MAPS_OUT)
+
+run: maps  ## set everything up, render the maps and serve the API on http://127.0.0.1:8000
 	$(OBS) serve
 
 test: db  ## set up what the tests need, then run them

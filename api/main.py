@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
-from api.routes import health, hsds, upload
+from api.routes import health, hsds, maps, upload
 from observatory import __version__
 from observatory.settings import get_settings
 
@@ -29,5 +29,6 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(hsds.router)
     app.include_router(upload.router)
+    app.include_router(maps.router)
     register_error_handlers(app)
     return app

@@ -18,7 +18,7 @@ def _run(*args: str, env_url: str | None = None) -> subprocess.CompletedProcess[
 def test_help_lists_every_command():
     result = _run("--help")
     assert result.returncode == 0
-    for command in ("db", "geo", "areas", "taxonomy", "status", "serve"):
+    for command in ("db", "geo", "areas", "taxonomy", "status", "serve", "maps"):
         assert command in result.stdout
 
 

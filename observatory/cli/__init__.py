@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.exc import OperationalError
 
-from observatory.cli import analyze, db, export, geo, keys, population, serve, status
+from observatory.cli import analyze, db, export, geo, keys, maps, population, serve, status
 from observatory.errors import ObservatoryError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.add_typer(analyze.app, name="analyze")
 app.add_typer(population.app, name="population")
 app.add_typer(keys.app, name="keys")
 app.add_typer(export.app, name="export")
+app.add_typer(maps.app, name="maps")
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
 

@@ -1,0 +1,227 @@
+"""What a map shows, read from PostGIS: comuni, services, the latest analysis run, results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from observatory.errors import GeographyNotLoaded, NotFound
+from observatory.geography import slugify
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A region, or one territorial area of it, that a map covers."""
+
+    region_code: int
+    region_name: str
+    area_code: str | None = None
+    area_name: str | None = None
+
+    @property
+    def region_slug(self) -> str:
+        """The region's name as a URL and file-name segment ('campania')."""
+        return slugify(self.region_name)
+
+    @property
+    def path(self) -> str:
+        """Relative folder of the scope's maps: 'campania' or 'campania/napoli'."""
+        return f"{self.region_slug}/{self.area_code}" if self.area_code else self.region_slug
+
+    @property
+    def title(self) -> str:
+        """'Campania' or 'Napoli (Campania)'."""
+        return f"{self.area_name} ({self.region_name})" if self.area_name else self.region_name
+
+
+@dataclass(frozen=True)
+class Run:
+    """The analysis run a map shows."""
+
+    id: int
+    kind: str
+    category_code: str | None
+    parameters: dict[str, Any]
+    created_at: datetime
+
+
+REGIONS_SQL = text("SELECT code, name FROM region ORDER BY code")
+AREAS_SQL = text("SELECT code, name, region_code FROM territorial_area ORDER BY region_code, code")
+
+
+def list_scopes(session: Session, with_areas: bool = True) -> list[Scope]:
+    """Every loaded region, each followed by its territorial areas when `with_areas`."""
+    regions = session.execute(REGIONS_SQL).all()
+    if not regions:
+        raise GeographyNotLoaded("no region loaded: run `observatory geo load`")
+    areas = session.execute(AREAS_SQL).all() if with_areas else []
+    scopes = []
+    for code, name in regions:
+        scopes.append(Scope(code, name))
+        scopes += [Scope(code, name, a.code, a.name) for a in areas if a.region_code == code]
+    return scopes
+
+
+def resolve_scope(session: Session, region: str | None, area: str | None = None) -> Scope:
+    """Find the scope named by a region (name, slug or ISTAT code) and/or an area code."""
+    scopes = list_scopes(session)
+    region_scopes = [s for s in scopes if s.area_code is None]
+    if region is not None:
+        key = slugify(region)
+        region_scopes = [s for s in region_scopes if key in (s.region_slug, str(s.region_code))]
+        if not region_scopes:
+            raise NotFound(f"unknown region {region!r}")
+    if area is None:
+        if len(region_scopes) != 1:
+            raise NotFound("choose a region")
+        return region_scopes[0]
+    codes = {s.region_code for s in region_scopes}
+    for scope in scopes:
+        if scope.area_code == area and scope.region_code in codes:
+            return scope
+    raise NotFound(f"unknown area {area!r}" + (f" in region {region!r}" if region else ""))
+
+
+COMUNI_SQL = text(
+    """
+    SELECT m.code, m.name, m.area_km2, p.name AS province, am.area_code, ta.name AS area_name,
+           COALESCE(pop.value, 0) AS residents, m.year, m.geom
+    FROM municipality m
+    JOIN province p ON p.code = m.province_code
+    LEFT JOIN area_municipality am ON am.municipality_code = m.code
+    LEFT JOIN territorial_area ta ON ta.code = am.area_code
+    LEFT JOIN population pop ON pop.municipality_code = m.code AND pop.year = m.year
+                            AND pop.indicator = 'residents'
+    WHERE m.region_code = :region AND (CAST(:area AS text) IS NULL OR am.area_code = :area)
+    ORDER BY m.code
+    """
+)
+
+
+def comuni(session: Session, scope: Scope) -> gpd.GeoDataFrame:
+    """The comuni of `scope` with province, area, residents and full-resolution polygons."""
+    return gpd.read_postgis(
+        COMUNI_SQL,
+        session.connection(),
+        geom_col="geom",
+        params={"region": scope.region_code, "area": scope.area_code},
+    )
+
+
+SERVICES_SQL = text(
+    """
+    SELECT s.id, s.name, s.organization_name, s.address_1, s.phone, s.opening_hours,
+           s.languages, s.geocode_precision, s.category_code, s.is_example, s.private_fields,
+           COALESCE(c.parent_code, c.code) AS top_category, s.municipality_code,
+           ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon
+    FROM service s
+    LEFT JOIN service_category c ON c.code = s.category_code
+    WHERE s.status = 'active' AND s.municipality_code IN :codes
+      AND (CAST(:category AS text) IS NULL OR s.category_code = :category
+           OR c.parent_code = :category)
+    ORDER BY s.id
+    """
+).bindparams(bindparam("codes", expanding=True))
+
+
+def services(session: Session, codes: list[int], category: str | None) -> pd.DataFrame:
+    """Active services located in the comuni `codes`, of `category` (and its children) or all."""
+    return pd.read_sql(
+        SERVICES_SQL,
+        session.connection(),
+        params={"codes": codes or [-1], "category": category},
+    )
+
+
+def categories(session: Session, lang: str) -> dict[str, str]:
+    """Category labels in `lang`: top-level categories first, each group in taxonomy order."""
+    rows = session.execute(
+        text(
+            "SELECT code, label_it, label_en FROM service_category "
+            "ORDER BY parent_code IS NOT NULL, position, code"
+        )
+    )
+    return {code: label_en if lang == "en" else label_it for code, label_it, label_en in rows}
+
+
+def check_category(session: Session, category: str | None) -> None:
+    """Raise NotFound unless `category` is None or a known category code."""
+    if category is None:
+        return
+    found = session.execute(
+        text("SELECT 1 FROM service_category WHERE code = :code"), {"code": category}
+    ).first()
+    if not found:
+        raise NotFound(f"unknown category {category!r}")
+
+
+LATEST_RUN_SQL = text(
+    """
+    SELECT r.id, r.kind, r.category_code, r.parameters, r.created_at
+    FROM analysis_run r
+    WHERE r.kind = :kind AND r.category_code IS NOT DISTINCT FROM CAST(:category AS text)
+      AND EXISTS (SELECT 1 FROM analysis_result x
+                  WHERE x.run_id = r.id AND x.municipality_code IN :codes)
+    ORDER BY r.created_at DESC, r.id DESC
+    LIMIT 1
+    """
+).bindparams(bindparam("codes", expanding=True))
+
+RESULTS_SQL = text(
+    """
+    SELECT municipality_code, demand, services_count, nearest_km, services_within, covered,
+           access_index, access_per_10k, unmet_demand, is_gap
+    FROM analysis_result
+    WHERE run_id = :run AND municipality_code IN :codes
+    """
+).bindparams(bindparam("codes", expanding=True))
+
+
+def latest_run(
+    session: Session, kind: str, category: str | None, codes: list[int]
+) -> tuple[Run, pd.DataFrame] | None:
+    """The newest run of `kind` for `category` (None = all) holding results for any of `codes`.
+
+    Returns the run and its per-comune results indexed by municipality code.
+    """
+    row = session.execute(
+        LATEST_RUN_SQL, {"kind": kind, "category": category, "codes": codes or [-1]}
+    ).first()
+    if row is None:
+        return None
+    results = pd.read_sql(
+        RESULTS_SQL, session.connection(), params={"run": row.id, "codes": codes}
+    ).set_index("municipality_code")
+    return Run(row.id, row.kind, row.category_code, row.parameters or {}, row.created_at), results
+
+
+VERSION_SQL = text(
+    """
+    SELECT (SELECT count(*) FROM service), (SELECT max(updated_at) FROM service),
+           (SELECT max(id) FROM analysis_run), (SELECT max(id) FROM geography_load),
+           (SELECT md5(COALESCE(string_agg(area_code || ':' || municipality_code, ','
+                                           ORDER BY municipality_code), ''))
+            FROM area_municipality)
+    """
+)
+
+
+class DataVersion(NamedTuple):
+    """What a rendered map depends on: services, the latest analysis run, geography and areas."""
+
+    services: int
+    services_updated_at: datetime | None
+    latest_run_id: int | None
+    geography_load_id: int | None
+    areas_hash: str
+
+
+def data_version(session: Session) -> DataVersion:
+    """Read the current data version (a map rendered under another version is stale)."""
+    return DataVersion(*session.execute(VERSION_SQL).one())

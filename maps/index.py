@@ -1,0 +1,54 @@
+"""The index page linking every map, one row per region and area, one column per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from maps.assets import TEMPLATES
+from maps.data import Scope
+from maps.labels import label
+from observatory.geography import CREDIT
+
+KINDS = ("coverage", "gaps")
+
+
+@dataclass
+class Link:
+    """A link to one map."""
+
+    href: str
+    text: str
+
+
+@dataclass
+class IndexRow:
+    """A region or area with its links per map kind."""
+
+    title: str
+    is_region: bool
+    links: dict[str, list[Link]] = field(default_factory=dict)
+
+
+def index_rows(scopes: list[Scope], links: Callable[[Scope, str], list[Link]]) -> list[IndexRow]:
+    """One row per scope, with `links(scope, kind)` for each kind; scopes without links dropped."""
+    rows = []
+    for scope in scopes:
+        row = IndexRow(scope.area_name or scope.region_name, scope.area_code is None)
+        row.links = {kind: found for kind in KINDS if (found := links(scope, kind))}
+        if row.links:
+            rows.append(row)
+    return rows
+
+
+def index_html(rows: list[IndexRow], lang: str) -> str:
+    """Render the index page in `lang`."""
+    return TEMPLATES.get_template("index.html").render(
+        lang=lang,
+        title=label("index_title", lang),
+        scope_header=f"{label('region', lang)} / {label('area', lang)}",
+        kinds=[{"key": kind, "title": label(kind, lang)} for kind in KINDS],
+        rows=rows,
+        empty=label("no_maps", lang),
+        credits=CREDIT,
+    )

@@ -1,0 +1,89 @@
+"""The /maps routes of the API (they need the seeded data of this package)."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.deps import get_session
+from api.main import create_app
+from api.routes import maps as maps_routes
+from maps.data import list_scopes
+
+
+@pytest.fixture
+def client(seeded: Session) -> Iterator[TestClient]:
+    """A client of the app reading the seeded session, with an empty map cache."""
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: seeded
+    maps_routes.CACHE.clear()
+    with TestClient(app) as test_client:
+        yield test_client
+    maps_routes.CACHE.clear()
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Record every map the routes render."""
+    calls: list[tuple] = []
+    original = maps_routes.render_scope_map
+
+    def counting(*args: object) -> str:
+        calls.append(args[1:])
+        return original(*args)
+
+    monkeypatch.setattr(maps_routes, "render_scope_map", counting)
+    return calls
+
+
+def test_index_links_every_region_and_area(client, seeded):
+    response = client.get("/maps/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    links = re.findall(r'href="([^"]+)"', response.text)
+    assert "campania/coverage" in links and "campania/napoli/gaps" in links
+    assert len(links) == 2 * len(list_scopes(seeded))
+
+
+def test_region_map_is_cached_until_the_services_change(client, renders, seeded):
+    first = client.get("/maps/campania/coverage")
+    assert first.status_code == 200
+    assert "Copertura dei servizi — Campania" in first.text
+    again = client.get("/maps/campania/coverage")
+    assert again.headers["etag"] == first.headers["etag"]
+    assert len(renders) == 1
+    unchanged = client.get(
+        "/maps/campania/coverage", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert unchanged.status_code == 304
+    with seeded.begin_nested() as savepoint:
+        seeded.execute(text("DELETE FROM service WHERE source_key = 'private'"))
+        changed = client.get("/maps/campania/coverage")
+        savepoint.rollback()
+    assert changed.headers["etag"] != first.headers["etag"]
+    assert len(renders) == 2
+
+
+def test_area_gap_map_in_english(client):
+    response = client.get("/maps/campania/napoli/gaps", params={"lang": "en"})
+    assert response.status_code == 200
+    assert "Service gaps — Napoli (Campania)" in response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/maps/atlantide/coverage",
+        "/maps/campania/palermo/gaps",
+        "/maps/campania/coverage?category=XYZ",
+    ],
+)
+def test_unknown_region_area_or_category_is_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_unknown_map_kind_is_rejected(client):
+    assert client.get("/maps/campania/heatmap").status_code == 422
