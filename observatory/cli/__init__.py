@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.exc import OperationalError
 
-from observatory.cli import db, geo, serve, status
+from observatory.cli import db, geo, ingest, serve, status
 from observatory.errors import ObservatoryError
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(geo.areas_app, name="areas")
 app.add_typer(geo.taxonomy_app, name="taxonomy")
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
+app.command("ingest")(ingest.ingest)
 
 err = Console(stderr=True)
 
