@@ -10,7 +10,7 @@ from observatory.status import collect_status
 
 
 def status() -> None:
-    """Print what is loaded: geography, areas with their comuni, population, categories."""
+    """Print what is loaded: geography, areas, population, categories, services."""
     with new_session() as session:
         current = collect_status(session)
     console = Console()
@@ -32,3 +32,15 @@ def status() -> None:
     for region, indicator, data_year, total in current.population:
         population.add_row(region, indicator, str(data_year), f"{total:,}".replace(",", "."))
     console.print(population)
+    services = Table(title=f"Servizi / services: {current.services}")
+    for column in ("area", "nome / name", "servizi / services"):
+        services.add_column(column)
+    for code, name, count in current.services_by_area:
+        services.add_row(code, name, str(count))
+    console.print(services)
+    categories = Table(title="Servizi per categoria / services per category")
+    for column in ("codice", "categoria", "servizi / services"):
+        categories.add_column(column)
+    for code, label, count in current.services_by_category:
+        categories.add_row(code, label, str(count))
+    console.print(categories)
