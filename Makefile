@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 APT_DB := postgresql-15 postgresql-15-postgis-3
 APT_TEST := chromium gdal-bin
 
-.PHONY: run test install db db-stop migrate geography bench lint clean-db help
+.PHONY: run test install db db-stop migrate geography services bench lint clean-db help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,7 +36,10 @@ migrate: db  ## apply the migrations
 geography: migrate  ## load the ISTAT geography, population, areas and categories
 	$(OBS) geo load
 
-run: geography  ## set everything up and serve the API on http://127.0.0.1:8000
+services: geography  ## ingest the example survey (fictitious services, data/sample)
+	$(OBS) ingest data/sample/servizi_esempio.csv --source esempio --report out/servizi_esempio.rejections.csv
+
+run: services  ## set everything up and serve the API on http://127.0.0.1:8000
 	$(OBS) serve
 
 test: db  ## set up what the tests need, then run them
