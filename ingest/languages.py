@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from observatory.geography import slugify
@@ -56,7 +57,8 @@ _LOOKUP = {word: code for code, words in _NAMES.items() for word in [code, *word
 _SPLIT = re.compile(r"\s*(?:[,;/+|&]|\be\b|\band\b|\s-\s)\s*")
 
 
-def parse_languages(text: str) -> tuple[list[str], list[str]]:
+@functools.lru_cache(maxsize=8192)
+def parse_languages(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Return (ISO codes in order of appearance, parts that are not a known language)."""
     codes: list[str] = []
     unknown: list[str] = []
@@ -68,4 +70,4 @@ def parse_languages(text: str) -> tuple[list[str], list[str]]:
             unknown.append(part.strip())
         elif code not in codes:
             codes.append(code)
-    return codes, unknown
+    return tuple(codes), tuple(unknown)

@@ -28,7 +28,11 @@ class Rules:
 
 def clean(text: str) -> str:
     """Collapse whitespace and undo escaped quotes ('Cava de\\' Tirreni')."""
-    return _SPACES.sub(" ", _ESCAPED_QUOTE.sub(r"\1", text)).strip()
+    if "\\" in text:
+        text = _ESCAPED_QUOTE.sub(r"\1", text)
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 def source_key(fields: dict[str, str]) -> str:
@@ -89,7 +93,8 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
         if record.schedule is None:
             record.unparsed["opening_hours"] = record.opening_hours
     if fields.get("languages"):
-        record.languages, unknown = parse_languages(fields["languages"])
+        languages, unknown = parse_languages(fields["languages"])
+        record.languages = list(languages)
         if unknown:
             record.unparsed["languages"] = ", ".join(unknown)
     lookups = (("target_groups", rules.target_groups), ("access_modes", rules.access_modes))

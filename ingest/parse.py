@@ -12,6 +12,7 @@ from observatory.taxonomy import read_attributes
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_EMAIL_PARTS = re.compile(r"\s*[;,]\s*")
 _URL = re.compile(r"^(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/\S*)?$", re.IGNORECASE)
 _PHONE_PARTS = re.compile(r"\s*(?:;|/|\s-\s|,|\bo\b)\s*")
 _PHONE_NOISE = re.compile(r"[\s.()\-]")
@@ -59,6 +60,7 @@ def parse_number(text: str, decimal: str = ".") -> float | None:
     return value if value == value and abs(value) != float("inf") else None
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_bool(text: str) -> bool | None:
     """'sì', 'yes', 'x', '1' -> True; 'no', '0' -> False; anything else -> None."""
     key = slugify(text).split("-", 1)[0]
@@ -71,7 +73,8 @@ def parse_bool(text: str) -> bool | None:
 
 def check_email(text: str) -> bool:
     """True when every address (separated by ; or ,) looks like an e-mail address."""
-    return all(_EMAIL.match(part) for part in re.split(r"\s*[;,]\s*", text.strip()) if part)
+    parts = _EMAIL_PARTS.split(text.strip()) if ";" in text or "," in text else [text.strip()]
+    return all(_EMAIL.match(part) for part in parts if part)
 
 
 def check_url(text: str) -> bool:

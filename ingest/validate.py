@@ -22,6 +22,7 @@ class Categories:
 
     labels: dict[str, tuple[str, str]]
     by_key: dict[str, str] = field(init=False)
+    _resolved: dict[str, str | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_key = {}
@@ -31,7 +32,9 @@ class Categories:
 
     def resolve(self, text: str) -> str | None:
         """The code for a code or label as written ('san-con', 'Consultorio familiare')."""
-        return self.by_key.get(slugify(text))
+        if text not in self._resolved:
+            self._resolved[text] = self.by_key.get(slugify(text))
+        return self._resolved[text]
 
     def closest(self, text: str, limit: int = 3) -> list[str]:
         """The codes whose code or labels are closest to `text`."""
