@@ -22,7 +22,7 @@ _PARTICLES = {"di", "de", "del", "dei", "degli", "della", "delle", "dello", "d",
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # First digits of the CAP -> province abbreviation (the five regions; 3 digits win over 2).
 CAP_PROVINCE = {
-    "80": "NA", "81": "CE", "82": "BN", "83": "AV", "84": "SA", "70": "BA", "760": "BT",
+    "80": "NA", "81": "CE", "82": "BN", "83": "AV", "84": "SA", "70": "BA", "76": "BT",
     "71": "FG", "72": "BR", "73": "LE", "74": "TA", "75": "MT", "85": "PZ", "87": "CS",
     "88": "CZ", "889": "KR", "898": "VV", "899": "VV", "89": "RC", "90": "PA", "91": "TP",
     "92": "AG", "93": "CL", "94": "EN", "95": "CT", "96": "SR", "97": "RG", "98": "ME",

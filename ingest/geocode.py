@@ -162,8 +162,8 @@ class GeocodeCache:
         self.session.execute(
             text(
                 "INSERT INTO geocode_cache (query, provider, geom, precision, raw) "
-                "VALUES (:query, :provider, CASE WHEN :lon IS NULL THEN NULL ELSE "
-                "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END, :precision, CAST(:raw AS jsonb)) "
+                "VALUES (:query, :provider, ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), "
+                "CAST(:lat AS float8)), 4326), :precision, CAST(:raw AS jsonb)) "
                 "ON CONFLICT (query, provider) DO UPDATE SET geom = EXCLUDED.geom, "
                 "precision = EXCLUDED.precision, raw = EXCLUDED.raw, created_at = now()"
             ),

@@ -1,0 +1,119 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import text
+
+from ingest.geocode import GeocoderSpec, prepare_result
+from observatory.errors import InvalidInput
+from tests.ingest.helpers import run, services
+
+VIA_TOLEDO = {"lat": "40.8433", "lon": "14.2488"}  # in Napoli
+
+
+class NominatimHandler(BaseHTTPRequestHandler):
+    """Answers /search like Nominatim's format=json: Via Toledo is found, nothing else."""
+
+    queries: list[dict[str, list[str]]] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        query = parse_qs(urlsplit(self.path).query)
+        type(self).queries.append(query)
+        found = "toledo" in query.get("street", [""])[0].lower()
+        answer = [
+            {"place_id": 1, **VIA_TOLEDO, "class": "highway", "type": "residential",
+             "display_name": "Via Toledo, Napoli, Campania, Italia", "importance": 0.4}
+        ] if found else []
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def nominatim():
+    NominatimHandler.queries = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NominatimHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", NominatimHandler.queries
+    server.shutdown()
+    server.server_close()
+
+
+def test_local_nominatim_answers_are_used_then_served_from_the_cache(session, sheet, nominatim):
+    url, queries = nominatim
+    rows = [["CPI Toledo", "LAV-CPI", "Via Toledo 156", "Napoli", "NA", "", ""],
+            ["CPI Nowhere", "LAV-CPI", "Via Inesistente 1", "Napoli", "NA", "", ""]]
+    spec = GeocoderSpec("nominatim", url, min_delay_s=0)
+    first = run(session, sheet(rows), "geo", geocoder=spec)
+    assert first.counts["geocoded_online"] == 1
+    assert first.counts["geocoded_municipality"] == 1
+    assert len(queries) == 2
+    assert queries[0]["street"] == ["Via Toledo 156"]
+    assert queries[0]["city"] == ["Napoli"]
+    assert queries[0]["countrycodes"] == ["it"]
+    toledo, nowhere = services(session, "geo")
+    assert (toledo.lon, toledo.lat) == pytest.approx((14.2488, 40.8433))
+    assert (toledo.geocode_precision, toledo.geocode_source) == ("street", "nominatim")
+    assert toledo.municipality_code == 63049
+    assert nowhere.geocode_precision == "municipality"
+    cached = session.execute(
+        text("SELECT query, precision, geom IS NULL AS miss FROM geocode_cache "
+             "WHERE provider = 'nominatim' ORDER BY query")
+    ).all()
+    assert [(c.precision, c.miss) for c in cached] == [(None, True), ("street", False)]
+
+    second = run(session, sheet(rows, name="again.csv"), "geo-again", geocoder=spec)
+    assert len(queries) == 2  # hit and miss both come from the cache
+    assert second.counts["geocoded_cache"] == 1
+    assert services(session, "geo-again")[0].geocode_source == "cache:nominatim"
+
+    offline = run(session, sheet(rows, name="offline.csv"), "geo-offline")
+    assert offline.counts["geocoded_cache"] == 1  # the cache is used without a geocoder too
+
+
+def test_unreachable_geocoder_falls_back_to_the_comune_and_caches_nothing(session, sheet):
+    spec = GeocoderSpec("nominatim", "http://127.0.0.1:9", min_delay_s=0, timeout_s=1)
+    report = run(session, sheet([["CPI", "LAV-CPI", "Via Toledo 1", "Napoli", "", "", ""]]),
+                 "geo-down", geocoder=spec)
+    assert report.counts["geocoded_municipality"] == 1
+    assert session.execute(text("SELECT count(*) FROM geocode_cache")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "provider", "precision"),
+    [
+        ({"lat": "40.84", "lon": "14.25", "class": "highway", "type": "residential"},
+         "nominatim", "street"),
+        ({"lat": "40.84", "lon": "14.25", "class": "place", "type": "city"},
+         "nominatim", "municipality"),
+        ({"lat": "40.84", "lon": "14.25", "class": "place", "type": "postcode"},
+         "nominatim", "postcode"),
+        ({"geometry": {"coordinates": [14.25, 40.84]}, "properties": {"type": "house"}},
+         "photon", "street"),
+        ({"geometry": {"coordinates": [14.25, 40.84]}, "properties": {"type": "city"}},
+         "photon", "municipality"),
+    ],
+)
+def test_prepare_result_reads_the_precision_of_each_provider(raw, provider, precision):
+    found = prepare_result(raw, provider)
+    assert (found.lon, found.lat, found.precision) == (14.25, 40.84, precision)
+
+
+def test_prepare_result_refuses_points_outside_italy():
+    assert prepare_result({"lat": "48.85", "lon": "2.35", "type": "city"}, "nominatim") is None
+
+
+def test_geocoder_spec_refuses_unknown_provider_and_bad_url():
+    with pytest.raises(InvalidInput, match="unknown geocoder 'google'"):
+        GeocoderSpec("google", "http://x")
+    with pytest.raises(InvalidInput, match="must start with http"):
+        GeocoderSpec("nominatim", "ftp://x")
