@@ -16,7 +16,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-FUZZY_THRESHOLD = 82
+FUZZY_THRESHOLD = 88  # fuzz.ratio over every comune; within the stated province:
+PROVINCE_FUZZY_THRESHOLD = 82
 _SAINTS = {"san", "santo", "santa", "sant", "s", "st", "ss", "santi", "sto", "sta"}
 _PARTICLES = {"di", "de", "del", "dei", "degli", "della", "delle", "dello", "d", "in", "e"}
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -99,18 +100,21 @@ class Gazetteer:
         """Match a stated comune, using province or CAP to choose between homonyms."""
         memo_key = (name, province, postcode)
         if memo_key not in self._memo:
-            self._memo[memo_key] = self._match(name, self.province(province, postcode))
+            short = self.province(province, postcode)
+            fuzzy = short is not None or not province
+            self._memo[memo_key] = self._match(name, short, fuzzy)
         return self._memo[memo_key]
 
-    def _match(self, name: str, province: str | None) -> ComuneMatch:
+    def _match(self, name: str, province: str | None, fuzzy: bool) -> ComuneMatch:
+        """Exact key, else (unless the stated province is not loaded) the closest key."""
         key = name_key(name)
         candidates = self.by_key.get(key, [])
         how = "exact"
-        if not candidates:
-            pool = self.keys_by_province.get(province) if province else None
-            found = process.extractOne(
-                key, pool or list(self.by_key), scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD
-            )
+        if not candidates and fuzzy:
+            pool, cutoff = list(self.by_key), FUZZY_THRESHOLD
+            if province:
+                pool, cutoff = self.keys_by_province.get(province, []), PROVINCE_FUZZY_THRESHOLD
+            found = process.extractOne(key, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
             if found:
                 candidates, how = self.by_key[found[0]], "fuzzy"
         if province and len(candidates) > 1:

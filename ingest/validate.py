@@ -106,10 +106,14 @@ def check_category(record: Record, categories: Categories) -> None:
 
 def check_comune(record: Record, gazetteer: Gazetteer) -> None:
     """Match the stated comune; without coordinates an unknown comune refuses the row."""
-    if record.istat_code is not None and record.istat_code in gazetteer.comuni:
-        record.comune = gazetteer.comuni[record.istat_code]
-        return
     located = record.lat is not None
+    if record.istat_code is not None:
+        record.comune = gazetteer.comuni.get(record.istat_code)
+        if record.comune is None:
+            message = f"no comune with ISTAT code {record.istat_code} in the loaded geography"
+            act = record.warn if located else record.refuse
+            act("comune_not_found", "istat_code", str(record.istat_code), message)
+        return
     if not record.municipality:
         if not located and not record.reasons:
             record.refuse(
@@ -128,10 +132,8 @@ def check_comune(record: Record, gazetteer: Gazetteer) -> None:
     else:
         closest = ", ".join(match.suggestions)
         message = f"comune {record.municipality!r} not found; closest: {closest}"
-    if located:
-        record.warn("comune_not_found", "municipality", record.municipality, message)
-    else:
-        record.refuse("comune_not_found", "municipality", record.municipality, message)
+    act = record.warn if located else record.refuse
+    act("comune_not_found", "municipality", record.municipality, message)
 
 
 def check_contacts(record: Record, decimal: str) -> None:
