@@ -104,7 +104,7 @@ class OnlineGeocoder:
         )
         self.limited = RateLimiter(
             self.client.geocode, min_delay_seconds=spec.min_delay_s, max_retries=1,
-            swallow_exceptions=False,
+            error_wait_seconds=2 * spec.min_delay_s, swallow_exceptions=False,
         )
 
     def __call__(self, record: Record) -> Found | None:
@@ -217,6 +217,8 @@ def geocode(
             try:
                 answers[key] = geocoder(record)
             except GeocoderUnavailable:
+                log.warning("geocoder unavailable: the other addresses fall back to their comune")
+                geocoder = None
                 continue
         if answers[key] is not None:
             _place(record, answers[key], provider or "online")

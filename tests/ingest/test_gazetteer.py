@@ -37,7 +37,8 @@ def test_match_unknown_comune_suggests_closest_names_with_province(gazetteer):
     assert match.problem == "not_found"
     assert len(match.suggestions) == 3
     assert all(s.endswith(")") and "(" in s for s in match.suggestions)
-    assert gazetteer.match("Casertx").comune.name == "Caserta"
+    assert gazetteer.match("Casertx", "CE").comune.name == "Caserta"
+    assert gazetteer.match("Casertx").suggestions[0] == "Caserta (CE)"
 
 
 def test_province_from_name_abbreviation_alias_or_cap(gazetteer):
