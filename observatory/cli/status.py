@@ -9,6 +9,16 @@ from observatory.db import new_session
 from observatory.status import collect_status
 
 
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> Table:
+    """A table of `rows` under `columns`, every cell as text."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    return table
+
+
 def status() -> None:
     """Print what is loaded: geography, areas, population, categories, services."""
     with new_session() as session:
@@ -20,27 +30,30 @@ def status() -> None:
         f"{current.regions} regioni, {current.provinces} province, "
         f"{current.municipalities} comuni; {current.categories} categorie di servizio"
     )
-    areas = Table(title=f"Aree territoriali / territorial areas: {len(current.areas)}")
-    for column in ("codice", "area", "comuni"):
-        areas.add_column(column)
-    for code, name, comuni in current.areas:
-        areas.add_row(code, name, str(comuni))
-    console.print(areas)
+    console.print(
+        _table(
+            f"Aree territoriali / territorial areas: {len(current.areas)}",
+            ("codice", "area", "comuni"),
+            current.areas,
+        )
+    )
     population = Table(title="Popolazione / population")
     for column in ("regione", "indicatore", "anno", "totale"):
         population.add_column(column)
     for region, indicator, data_year, total in current.population:
         population.add_row(region, indicator, str(data_year), f"{total:,}".replace(",", "."))
     console.print(population)
-    services = Table(title=f"Servizi / services: {current.services}")
-    for column in ("area", "nome / name", "servizi / services"):
-        services.add_column(column)
-    for code, name, count in current.services_by_area:
-        services.add_row(code, name, str(count))
-    console.print(services)
-    categories = Table(title="Servizi per categoria / services per category")
-    for column in ("codice", "categoria", "servizi / services"):
-        categories.add_column(column)
-    for code, label, count in current.services_by_category:
-        categories.add_row(code, label, str(count))
-    console.print(categories)
+    console.print(
+        _table(
+            f"Servizi per area / services per area: {current.services}",
+            ("area", "nome / name", "servizi / services"),
+            current.services_by_area,
+        )
+    )
+    console.print(
+        _table(
+            "Servizi per categoria / services per category",
+            ("codice", "categoria", "servizi / services"),
+            current.services_by_category,
+        )
+    )

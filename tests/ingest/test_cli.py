@@ -25,7 +25,7 @@ def test_ingest_prints_summary_writes_report_and_exits_0_with_rejections(databas
         report = path.with_name("cli.rejections.csv")
         assert "missing_name" in report.read_text(encoding="utf-8-sig")
         status = _run(database_url, "status")
-        assert "Servizi / services" in status.stdout and "INF" in status.stdout
+        assert "services per area" in status.stdout and "INF" in status.stdout
     finally:
         engine = create_engine(database_url)
         with engine.begin() as conn:
