@@ -119,6 +119,9 @@ class Gazetteer:
                 candidates, how = self.by_key[found[0]], "fuzzy"
         if province and len(candidates) > 1:
             candidates = [c for c in candidates if c.province == province] or candidates
+        if len(candidates) > 1:  # 'Paternò' (CT) and 'Paterno' (PZ) differ by the accent only
+            written = name.strip().lower()
+            candidates = [c for c in candidates if c.name.lower() == written] or candidates
         if len(candidates) == 1:
             return ComuneMatch(candidates[0], how)
         if candidates:

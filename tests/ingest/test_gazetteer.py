@@ -23,6 +23,8 @@ def gazetteer(engine):
         ("Cava de\\' Tirreni", "", "", 65037),
         ("Caserte", "CE", "", 61022),
         ("Napoly", "", "80100", 63049),
+        ("Paternò", "", "", 87033),
+        ("PATERNO", "PZ", "", 76100),
     ],
 )
 def test_match_finds_comuni_as_people_write_them(gazetteer, written, province, postcode, code):
