@@ -48,6 +48,14 @@ def _istat(text: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
+def _postcode(text: str) -> str | None:
+    """A 5-digit CAP ('1100' from a spreadsheet that dropped the zero -> '01100'), else None."""
+    digits = text.split(".", 1)[0].strip()
+    if digits.isdigit() and 4 <= len(digits) <= 5:
+        return digits.zfill(5)
+    return None
+
+
 def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
     """Turn one row into a Record; unmapped columns go to `extra`, never lost."""
     fields: dict[str, str] = {}
@@ -71,7 +79,7 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
         description=fields.get("description") or None,
         category=fields.get("category") or rules.category or "",
         address=address or None,
-        postcode=fields.get("postcode") or None,
+        postcode=_postcode(fields.get("postcode", "")),
         municipality=fields.get("municipality", ""),
         province=fields.get("province", ""),
         istat_code=_istat(fields.get("istat_code", "")),
@@ -88,6 +96,8 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
         is_example=rules.is_example or bool(parse_bool(fields.get("is_example", ""))),
         extra=extra,
     )
+    if fields.get("postcode") and record.postcode is None:
+        record.unparsed["postcode"] = fields["postcode"]
     if record.opening_hours:
         record.schedule = parse_hours(record.opening_hours)
         if record.schedule is None:

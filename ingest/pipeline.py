@@ -36,6 +36,7 @@ from observatory.settings import get_settings
 
 log = logging.getLogger(__name__)
 LOCATION_FIELDS = {"lat", "lon", "municipality", "istat_code"}
+SOURCE_MAX_CHARS = 200
 
 
 @dataclass
@@ -92,11 +93,13 @@ def _categories(session: Session) -> Categories:
 
 
 def _drop_duplicates(records: list[Record]) -> tuple[list[Record], list[Record]]:
-    """Keep the first row of each source key; the others are refused as duplicates."""
+    """Keep the first valid row of each source key; the others are refused as duplicates."""
     first: dict[str, int] = {}
     kept, duplicates = [], []
     for record in records:
-        if record.source_key in first:
+        if record.reasons:
+            kept.append(record)
+        elif record.source_key in first:
             record.refuse(
                 "duplicate_in_file", "source_key", record.source_key,
                 f"same service as row {first[record.source_key]} (same id, or name + address "
@@ -120,6 +123,8 @@ def _sha256(path: Path) -> str:
 def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestReport:
     """Read, check, geocode and upsert the services of `path`; record the run and rejections."""
     started = time.perf_counter()
+    if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
+        raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
     table = read_table(path, options.sheet, options.delimiter, options.encoding)
     columns = map_columns(table.headers, options.column_map)
     mapped = set(columns.values())

@@ -58,3 +58,12 @@ def test_source_key_is_the_id_else_normalised_name_address_comune():
 def test_clean_undoes_escaped_apostrophes_and_collapses_spaces():
     assert clean("Cava de\\' Tirreni") == "Cava de' Tirreni"
     assert clean(" a \t b\n") == "a b"
+
+
+def test_postcode_is_five_digits_else_kept_as_written_in_unparsed():
+    row = {"nome": "A", "comune": "Bari", "cap": "1100"}
+    assert normalise(2, row, _rules(list(row))).postcode == "01100"
+    row = {"nome": "A", "comune": "Bari", "cap": "70121 Bari centro"}
+    record = normalise(2, row, _rules(list(row)))
+    assert record.postcode is None
+    assert record.unparsed == {"postcode": "70121 Bari centro"}

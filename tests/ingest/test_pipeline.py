@@ -181,3 +181,11 @@ def test_file_without_name_or_location_columns_is_refused(session, sheet):
         run(session, sheet([["x"]], header=["titolo"]), "bad")
     with pytest.raises(InvalidInput, match="no coordinates and no comune column"):
         run(session, sheet([["x"]], header=["nome"]), "bad")
+
+
+def test_a_valid_row_is_kept_when_an_earlier_row_with_its_key_was_rejected(session, sheet):
+    rows = [["Sportello", "NOPE", "Via Roma 1", "Napoli", "NA", *NAPOLI],
+            ["Sportello", "INF", "Via Roma 1", "Napoli", "NA", *NAPOLI]]
+    report = run(session, sheet(rows), "dup-after-reject")
+    assert reasons(report) == {2: ["unknown_category"]}
+    assert report.counts["inserted"] == 1 and report.counts["duplicates_in_file"] == 0
