@@ -17,15 +17,19 @@ CREATE TEMP TABLE stage_point (
 ) ON COMMIT DROP
 """
 
+# The stated comune is tried first (rows arrive grouped by it, so PostGIS reuses its
+# prepared polygon); only points outside it search every comune through the GiST index.
 LOCATE_SQL = """
-SELECT s.row_number, found.code,
-       CASE WHEN s.stated_code IS NOT NULL AND found.code IS DISTINCT FROM s.stated_code
-            THEN ST_Distance(stated.geom::geography, s.geom::geography) / 1000 END
-FROM stage_point s
-LEFT JOIN LATERAL (
-    SELECT m.code FROM municipality m WHERE ST_Intersects(m.geom, s.geom) LIMIT 1
-) found ON true
-LEFT JOIN municipality stated ON stated.code = s.stated_code
+SELECT row_number, found,
+       CASE WHEN stated_code IS NOT NULL AND found IS DISTINCT FROM stated_code
+            THEN ST_Distance(stated_geom::geography, geom::geography) / 1000 END
+FROM (
+    SELECT s.row_number, s.stated_code, s.geom, stated.geom AS stated_geom,
+           CASE WHEN ST_Intersects(stated.geom, s.geom) THEN stated.code
+                ELSE (SELECT m.code FROM municipality m WHERE ST_Intersects(m.geom, s.geom)
+                      LIMIT 1) END AS found
+    FROM stage_point s LEFT JOIN municipality stated ON stated.code = s.stated_code
+) located
 """
 
 
@@ -46,13 +50,13 @@ def locate(session: Session, records: list[Record]) -> dict[int, Placement]:
     """Find, in one query, the comune of every record's point (keyed by row number)."""
     session.execute(text("DROP TABLE IF EXISTS stage_point"))
     session.execute(text(STAGE_SQL))
+    rows = sorted(
+        (r.comune.code if r.comune else 0, r.row_number, ewkt(r.lon, r.lat)) for r in records
+    )
     _copy(
         session,
         "COPY stage_point (row_number, geom, stated_code) FROM STDIN",
-        (
-            (r.row_number, ewkt(r.lon, r.lat), r.comune.code if r.comune else None)
-            for r in records
-        ),
+        ((number, point, code or None) for code, number, point in rows),
     )
     session.execute(text("ANALYZE stage_point"))
     placements = {

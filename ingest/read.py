@@ -57,7 +57,7 @@ def sniff_delimiter(text: str) -> str:
 
 def _table(records: list[tuple[int, list[str]]]) -> tuple[list[str], list[tuple[int, dict]]]:
     """First non-empty record is the header; blank headers get a positional name."""
-    records = [(n, r) for n, r in records if any(c.strip() for c in r)]
+    records = [(n, r) for n, r in records if "".join(r).strip()]
     if not records:
         raise InvalidInput("the file holds no rows")
     _, first = records[0]
@@ -67,13 +67,15 @@ def _table(records: list[tuple[int, list[str]]]) -> tuple[list[str], list[tuple[
         seen[h] = seen.get(h, 0) + 1
         if seen[h] > 1:
             headers[i] = f"{h}_{seen[h]}"
+    width = len(headers)
     rows = []
     for number, record in records[1:]:
-        values = [v.strip() for v in record] + [""] * (len(headers) - len(record))
-        row = dict(zip(headers, values, strict=False))
-        for position, extra in enumerate(values[len(headers) :], start=len(headers) + 1):
-            if extra:
-                row[f"column_{position}"] = extra
+        row = dict(zip(headers, map(str.strip, record), strict=False))
+        if len(record) < width:
+            row.update((h, "") for h in headers[len(record) :])
+        for position, extra in enumerate(record[width:], start=width + 1):
+            if extra.strip():
+                row[f"column_{position}"] = extra.strip()
         rows.append((number, row))
     return headers, rows
 
