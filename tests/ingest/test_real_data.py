@@ -51,7 +51,7 @@ def test_ministry_asl_list_cp1252_semicolons_with_repeated_years(session, real):
     path = real / "asl_ministero_salute/C_17_dataset_2_0_upFile.csv"
     report = run(session, path, "asl", category="SAN-ASL")
     _accounted(report)
-    assert report.counts["duplicates_in_file"] > 1000  # the same ASL, year after year
+    assert report.counts["duplicates_in_file"] > report.counts["inserted"]  # year after year
     assert report.counts["inserted"] >= 29
     assert _regions(session, "asl") <= {15, 16, 17, 18, 19}
 
