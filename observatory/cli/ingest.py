@@ -17,7 +17,7 @@ from observatory.errors import InvalidInput
 
 
 def ingest(
-    path: Path = typer.Argument(..., help="CSV, XLSX, GeoJSON or GeoPackage file."),
+    path: Path = typer.Argument(..., metavar="FILE", help="CSV, XLSX, GeoJSON or GeoPackage file."),
     source: str = typer.Option(
         None, help="Source name for provenance and the source key (default: the file name)."
     ),
@@ -64,7 +64,8 @@ def ingest(
     with new_session() as session, session.begin():
         result = ingest_file(session, path, options)
     console = Console()
-    summary = Table(title=f"Ingest {path.name} → run {result.run_id} ({result.duration_s:.1f} s)")
+    console.print(f"Ingest {path.name}: run {result.run_id}, {result.duration_s:.1f} s")
+    summary = Table()
     summary.add_column("conteggio / count")
     summary.add_column("", justify="right")
     for name, value in result.counts.items():
