@@ -1,7 +1,9 @@
 import csv
 import hashlib
+import json
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import text
 
 from ingest.report import default_report_path
@@ -189,3 +191,31 @@ def test_a_valid_row_is_kept_when_an_earlier_row_with_its_key_was_rejected(sessi
     report = run(session, sheet(rows), "dup-after-reject")
     assert reasons(report) == {2: ["unknown_category"]}
     assert report.counts["inserted"] == 1 and report.counts["duplicates_in_file"] == 0
+
+
+def test_geojson_points_are_stored_with_provided_precision(session, tmp_path):
+    feature = {
+        "type": "Feature",
+        "properties": {"denominazione": "CPIA Napoli 1", "tipologia": "CPIA - corsi di italiano"},
+        "geometry": {"type": "Point", "coordinates": [14.2681, 40.8518]},
+    }
+    path = tmp_path / "cpia.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    report = run(session, path, "geojson")
+    assert report.counts["inserted"] == 1
+    (service,) = services(session, "geojson")
+    assert (service.category_code, service.municipality_code) == ("LIN-CPI", 63049)
+    assert (service.lon, service.lat) == pytest.approx((14.2681, 40.8518))
+    assert service.geocode_precision == "provided"
+
+
+def test_xlsx_sheet_with_numbers_as_cells_is_stored(session, tmp_path):
+    workbook = Workbook()
+    workbook.active.append(["Nome", "Categoria", "Comune", "CAP", "Latitudine", "Longitudine"])
+    workbook.active.append(["Sportello", "INF", "Bari", 70121, 41.1171, 16.8719])
+    path = tmp_path / "survey.xlsx"
+    workbook.save(path)
+    report = run(session, path, "xlsx", is_example=True)
+    assert report.counts["inserted"] == 1
+    (service,) = services(session, "xlsx")
+    assert service.municipality_code == 72006 and service.is_example
