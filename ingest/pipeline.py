@@ -120,44 +120,41 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestReport:
-    """Read, check, geocode and upsert the services of `path`; record the run and rejections."""
-    started = time.perf_counter()
-    if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
-        raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
-    table = read_table(path, options.sheet, options.delimiter, options.encoding)
-    columns = map_columns(table.headers, options.column_map)
+def _columns(path: Path, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    """Map the headers; refuse a file without a name column or any location column."""
+    columns = map_columns(headers, overrides)
     mapped = set(columns.values())
     if "name" not in mapped:
         raise InvalidInput(
-            f"{path.name}: no column for the service name among {table.headers}; "
+            f"{path.name}: no column for the service name among {headers}; "
             "use --map COLUMN=name"
         )
     if not mapped & LOCATION_FIELDS:
         raise InvalidInput(
-            f"{path.name}: no coordinates and no comune column among {table.headers}; "
+            f"{path.name}: no coordinates and no comune column among {headers}; "
             "use --map COLUMN=municipality (or lat/lon)"
         )
-    coordinate_columns = [c for c, f in columns.items() if f in {"lat", "lon"}]
-    decimal = options.decimal or detect_decimal(
-        [row[c] for _, row in table.rows[:1000] for c in coordinate_columns]
-    )
-    gazetteer = load_gazetteer(session)
-    if not gazetteer.comuni:
-        raise GeographyNotLoaded("no geography loaded: run `observatory geo load` first")
-    categories = _categories(session)
+    return columns
+
+
+def _rules(columns: dict[str, str], categories: Categories, options: IngestOptions) -> Rules:
+    """What normalising needs: the column map, the taxonomy lookups, the run's defaults."""
     if options.category and categories.resolve(options.category) is None:
         closest = ", ".join(categories.closest(options.category))
         raise InvalidInput(f"unknown category {options.category!r}; closest codes: {closest}")
     taxonomy = get_settings().taxonomy_file
-    rules = Rules(
+    return Rules(
         columns=columns,
         target_groups=attribute_lookup(taxonomy, "target_groups"),
         access_modes=attribute_lookup(taxonomy, "access_modes"),
         category=options.category,
         is_example=options.is_example,
     )
-    run_id = session.execute(
+
+
+def _start_run(session: Session, path: Path, options: IngestOptions) -> int:
+    """Insert the `ingest_run` row (committed only with the rest of the run)."""
+    return session.execute(
         text(
             "INSERT INTO ingest_run (source, file_name, file_sha256, options) "
             "VALUES (:source, :file_name, :sha, CAST(:options AS jsonb)) RETURNING id"
@@ -169,6 +166,36 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
             "options": orjson.dumps(options.to_dict()).decode(),
         },
     ).scalar_one()
+
+
+def _finish_run(session: Session, run_id: int, counts: dict[str, int], duration: float) -> None:
+    """Mark the run succeeded with its counts and duration."""
+    session.execute(
+        text(
+            "UPDATE ingest_run SET status = 'succeeded', counts = CAST(:counts AS jsonb), "
+            "finished_at = now(), duration_s = :duration WHERE id = :id"
+        ),
+        {"counts": orjson.dumps(counts).decode(), "duration": duration, "id": run_id},
+    )
+
+
+def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestReport:
+    """Read, check, geocode and upsert the services of `path`; record the run and rejections."""
+    started = time.perf_counter()
+    if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
+        raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
+    table = read_table(path, options.sheet, options.delimiter, options.encoding)
+    columns = _columns(path, table.headers, options.column_map)
+    coordinates = [c for c, f in columns.items() if f in {"lat", "lon"}]
+    decimal = options.decimal or detect_decimal(
+        [row[c] for _, row in table.rows[:1000] for c in coordinates]
+    )
+    gazetteer = load_gazetteer(session)
+    if not gazetteer.comuni:
+        raise GeographyNotLoaded("no geography loaded: run `observatory geo load` first")
+    categories = _categories(session)
+    rules = _rules(columns, categories, options)
+    run_id = _start_run(session, path, options)
 
     records = [
         validate(normalise(number, row, rules), categories, gazetteer, decimal)
@@ -190,8 +217,6 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     store_rejections(session, run_id, refused)
     warned = [r for r in stored if r.warnings]
 
-    flags = Counter(flag for r in stored for flag in r.flags)
-    unparsed = Counter(f"unparsed_{name}" for r in stored for name in r.unparsed)
     counts = {
         "read": len(table.rows),
         "inserted": inserted,
@@ -201,20 +226,13 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         "duplicates_in_file": len(duplicates),
         "warnings": sum(len(r.warnings) for r in stored),
         **{f"geocoded_{k}": v for k, v in sources.items()},
-        **dict(flags),
-        **dict(unparsed),
+        **Counter(flag for r in stored for flag in r.flags),
+        **Counter(f"unparsed_{name}" for r in stored for name in r.unparsed),
     }
-    report_path = options.report_path
-    if report_path is not None:
-        write_report(report_path, refused, warned)
+    if options.report_path is not None:
+        write_report(options.report_path, refused, warned)
     duration = time.perf_counter() - started
-    session.execute(
-        text(
-            "UPDATE ingest_run SET status = 'succeeded', counts = CAST(:counts AS jsonb), "
-            "finished_at = now(), duration_s = :duration WHERE id = :id"
-        ),
-        {"counts": orjson.dumps(counts).decode(), "duration": duration, "id": run_id},
-    )
+    _finish_run(session, run_id, counts, duration)
     log.info(
         "ingest %s: %d read, %d inserted, %d updated, %d unchanged, %d rejected, %d duplicates",
         path.name, counts["read"], inserted, updated, counts["unchanged"], len(rejected),
@@ -226,5 +244,5 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         rejections=_rows_of(refused, "reasons"),
         warnings=_rows_of(warned, "warnings"),
         duration_s=duration,
-        report_path=report_path,
+        report_path=options.report_path,
     )
