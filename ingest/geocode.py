@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
@@ -21,6 +21,7 @@ from ingest.record import Record
 from ingest.validate import in_italy
 from observatory.errors import InvalidInput
 from observatory.geography import slugify
+from observatory.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -186,11 +187,17 @@ def _place(record: Record, found: Found, source: str) -> None:
     record.precision, record.geocode_source = found.precision, source
 
 
+class Geocoder(Protocol):
+    """What the chain needs of an online geocoder (OnlineGeocoder, or a fake in tests)."""
+
+    provider: str
+
+    def __call__(self, record: Record) -> Found | None:
+        """The answer for `record`'s address; raise GeocoderUnavailable when it cannot ask."""
+
+
 def geocode(
-    records: list[Record],
-    cache: GeocodeCache,
-    geocoder: Callable[[Record], Found | None] | None = None,
-    provider: str | None = None,
+    records: list[Record], cache: GeocodeCache, geocoder: Geocoder | None = None
 ) -> dict[str, int]:
     """Give every accepted record a point and precision; return how many came from each step."""
     counts = {"provided": 0, "cache": 0, "online": 0, "municipality": 0}
@@ -204,24 +211,27 @@ def geocode(
     keyed = [(r, k) for r in pending if (k := query_key(r)) is not None]
     cached = cache.lookup({k for _, k in keyed}) if keyed else {}
     answers: dict[str, Found | None] = {}
-    for record, key in keyed:
+    provider = geocoder.provider if geocoder else None
+    for record, key in track(keyed, len(keyed), "Geocodifica / geocoding"):
         hits = cached.get(key, [])
         best = next(((p, f) for p, f in hits if f is not None), None)
         if best is not None:
             _place(record, best[1], f"cache:{best[0]}")
             counts["cache"] += 1
             continue
-        if geocoder is None or any(p == provider for p, _ in hits):
+        if key in answers:
+            found = answers[key]
+        elif geocoder is None or any(p == provider for p, _ in hits):
             continue
-        if key not in answers:
+        else:
             try:
-                answers[key] = geocoder(record)
+                found = answers[key] = geocoder(record)
             except GeocoderUnavailable:
                 log.warning("geocoder unavailable: the other addresses fall back to their comune")
                 geocoder = None
                 continue
-        if answers[key] is not None:
-            _place(record, answers[key], provider or "online")
+        if found is not None and provider:
+            _place(record, found, provider)
             counts["online"] += 1
     if provider:
         cache.store(provider, answers)

@@ -203,12 +203,8 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     ]
     records, duplicates = _drop_duplicates(records)
     accepted = [r for r in records if not r.reasons]
-    cache = GeocodeCache(session)
-    if options.geocoder is None:
-        sources = geocode(accepted, cache)
-    else:
-        online = OnlineGeocoder(options.geocoder)
-        sources = geocode(accepted, cache, online, options.geocoder.provider)
+    online = OnlineGeocoder(options.geocoder) if options.geocoder else None
+    sources = geocode(accepted, GeocodeCache(session), online)
     place(session, accepted, gazetteer, options.comune_tolerance_km, options.allowed_areas)
     stored = [r for r in accepted if not r.reasons]
     inserted, updated = load_services(session, options.source, run_id, stored)

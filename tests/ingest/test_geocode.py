@@ -6,7 +6,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import text
 
-from ingest.geocode import GeocoderSpec, prepare_result
+from ingest.gazetteer import Comune
+from ingest.geocode import (
+    Found,
+    GeocoderSpec,
+    GeocoderUnavailable,
+    geocode,
+    prepare_result,
+    query_key,
+)
+from ingest.record import Record
 from observatory.errors import InvalidInput
 from tests.ingest.helpers import run, services
 
@@ -117,3 +126,57 @@ def test_geocoder_spec_refuses_unknown_provider_and_bad_url():
         GeocoderSpec("google", "http://x")
     with pytest.raises(InvalidInput, match="must start with http"):
         GeocoderSpec("nominatim", "ftp://x")
+
+
+class FakeCache:
+    def __init__(self, known=None):
+        self.known = known or {}
+        self.stored = {}
+
+    def lookup(self, keys):
+        return {k: self.known[k] for k in keys if k in self.known}
+
+    def store(self, provider, answers):
+        self.stored[provider] = answers
+
+
+class FakeGeocoder:
+    provider = "fake"
+
+    def __init__(self, fail_after: int):
+        self.calls = []
+        self.fail_after = fail_after
+
+    def __call__(self, record):
+        self.calls.append(record.address)
+        if len(self.calls) > self.fail_after:
+            raise GeocoderUnavailable("down")
+        return Found(14.25, 40.84, "street", {})
+
+
+def _record(number, address, comune):
+    record = Record(number, {}, address=address)
+    record.comune = comune
+    return record
+
+
+def test_geocode_chain_provided_cache_online_then_comune_point():
+    napoli = Comune(63049, "Napoli", "NA", 14.244, 40.854, "napoli")
+    provided = _record(1, "Via A 1", napoli)
+    provided.lon, provided.lat = 14.3, 40.9
+    cached = _record(2, "Via B 2", napoli)
+    online = _record(3, "Via C 3", napoli)
+    same = _record(4, "Via C 3", napoli)
+    after_failure = _record(5, "Via D 4", napoli)
+    no_address = _record(6, None, napoli)
+    cache = FakeCache({query_key(cached): [("nominatim", Found(14.1, 40.8, "postcode", {}))]})
+    geocoder = FakeGeocoder(fail_after=1)
+    records = [provided, cached, online, same, after_failure, no_address]
+    counts = geocode(records, cache, geocoder)
+    assert counts == {"provided": 1, "cache": 1, "online": 2, "municipality": 2}
+    assert geocoder.calls == ["Via C 3", "Via D 4"]  # asked once per address, not after failing
+    assert (provided.precision, cached.geocode_source) == ("provided", "cache:nominatim")
+    assert (online.geocode_source, same.precision) == ("fake", "street")
+    assert after_failure.precision == no_address.precision == "municipality"
+    assert (no_address.lon, no_address.lat) == (14.244, 40.854)
+    assert list(cache.stored["fake"]) == [query_key(online)]  # the failure is not cached
