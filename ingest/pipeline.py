@@ -41,7 +41,11 @@ SOURCE_MAX_CHARS = 200
 
 @dataclass
 class IngestOptions:
-    """How to read and store one file; `source` names it for provenance and the source key."""
+    """How to read and store one file; `source` names it for provenance and the source key.
+
+    The format comes from the file's extension (keep it on an uploaded temp file);
+    `file_name` is the name to record when it differs (the client's name of an upload).
+    """
 
     source: str
     category: str | None = None
@@ -55,6 +59,7 @@ class IngestOptions:
     report_path: Path | None = None
     is_example: bool = False
     comune_tolerance_km: float = 2.0
+    file_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly options, as stored on the ingest run."""
@@ -161,7 +166,7 @@ def _start_run(session: Session, path: Path, options: IngestOptions) -> int:
         ),
         {
             "source": options.source,
-            "file_name": path.name,
+            "file_name": options.file_name or path.name,
             "sha": _sha256(path),
             "options": orjson.dumps(options.to_dict()).decode(),
         },

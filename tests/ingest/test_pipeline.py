@@ -135,13 +135,14 @@ def test_changed_row_updates_and_unchanged_row_stays(session, sheet):
 
 def test_run_records_source_sha256_counts_and_options(session, sheet):
     path = sheet(MESSY_ROWS[:3])
-    report = run(session, path, "recorded", category="INF")
+    report = run(session, path, "recorded", category="INF", file_name="Rilevazione 2024.csv")
     row = session.execute(
         text("SELECT source, file_name, file_sha256, status, counts, options, duration_s "
              "FROM ingest_run WHERE id = :id"),
         {"id": report.run_id},
     ).one()
-    assert (row.source, row.file_name, row.status) == ("recorded", "sheet.csv", "succeeded")
+    assert (row.source, row.status) == ("recorded", "succeeded")
+    assert row.file_name == "Rilevazione 2024.csv"
     assert row.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert row.counts == report.counts
     assert row.options["category"] == "INF"
