@@ -86,6 +86,7 @@ def read_csv(path: Path, delimiter: str | None = None, encoding: str | None = No
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidInput(f"{path.name}: a binary file, not CSV text (save the sheet as CSV)")
     text, used = decode(data, encoding)
+    text = text.replace("\x00", "")  # a stray NUL further down: PostgreSQL text cannot hold it
     delimiter = delimiter or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:

@@ -126,3 +126,9 @@ def test_read_unreadable_file_raises_invalid_input(tmp_path, name, content, mess
         path.write_bytes(content)
     with pytest.raises(InvalidInput, match=message):
         read_table(path)
+
+
+def test_read_drops_a_stray_nul_far_into_a_text_file(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"nome;note\n" + b"A;" + b"x" * 5000 + b"\nB\x00;ok\n")
+    assert read_table(path).rows[1] == (3, {"nome": "B", "note": "ok"})
