@@ -147,7 +147,10 @@ def test_run_records_source_sha256_counts_and_options(session, sheet):
     assert row.counts == report.counts
     assert row.options["category"] == "INF"
     assert row.duration_s > 0
-    assert report.to_dict()["counts"]["read"] == 3
+    as_json = json.loads(json.dumps(report.to_dict()))
+    assert as_json["counts"]["read"] == 3
+    assert as_json["rejections"][0]["row"] == 3
+    assert as_json["rejections"][0]["reasons"][0]["code"] == "missing_name"
 
 
 def test_report_csv_lists_every_rejected_row(session, sheet, tmp_path):
