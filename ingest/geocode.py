@@ -121,10 +121,8 @@ class OnlineGeocoder:
                     query["postalcode"] = record.postcode
                 location = self.limited(query, exactly_one=True, country_codes="it")
             else:
-                location = self.limited(
-                    f"{record.address}, {record.postcode or ''} {comune.name}, Italia",
-                    exactly_one=True,
-                )
+                place = f"{record.postcode or ''} {comune.name}".strip()
+                location = self.limited(f"{record.address}, {place}, Italia", exactly_one=True)
         except GeopyError as error:
             log.warning("geocoder %s failed on row %d: %s", self.provider, record.row_number, error)
             raise GeocoderUnavailable(str(error)) from error

@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,18 +24,28 @@ VIA_TOLEDO = {"lat": "40.8433", "lon": "14.2488"}  # in Napoli
 
 
 class NominatimHandler(BaseHTTPRequestHandler):
-    """Answers /search like Nominatim's format=json: Via Toledo is found, nothing else."""
+    """Answers like Nominatim (/search) and Photon (/api): Via Toledo is found, nothing else."""
 
     queries: list[dict[str, list[str]]] = []
 
     def do_GET(self):  # noqa: N802 (http.server's name)
-        query = parse_qs(urlsplit(self.path).query)
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
         type(self).queries.append(query)
-        found = "toledo" in query.get("street", [""])[0].lower()
-        answer = [
-            {"place_id": 1, **VIA_TOLEDO, "class": "highway", "type": "residential",
-             "display_name": "Via Toledo, Napoli, Campania, Italia", "importance": 0.4}
-        ] if found else []
+        if url.path == "/api":  # Photon: GeoJSON features
+            found = "toledo" in query["q"][0].lower()
+            point = [float(VIA_TOLEDO["lon"]), float(VIA_TOLEDO["lat"])]
+            features = [
+                {"type": "Feature", "geometry": {"type": "Point", "coordinates": point},
+                 "properties": {"type": "street", "name": "Via Toledo", "city": "Napoli"}}
+            ] if found else []
+            answer = {"type": "FeatureCollection", "features": features}
+        else:  # Nominatim /search, format=json
+            found = "toledo" in query.get("street", [""])[0].lower()
+            answer = [
+                {"place_id": 1, **VIA_TOLEDO, "class": "highway", "type": "residential",
+                 "display_name": "Via Toledo, Napoli, Campania, Italia", "importance": 0.4}
+            ] if found else []
         body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -87,6 +98,27 @@ def test_local_nominatim_answers_are_used_then_served_from_the_cache(session, sh
 
     offline = run(session, sheet(rows, name="offline.csv"), "geo-offline")
     assert offline.counts["geocoded_cache"] == 1  # the cache is used without a geocoder too
+
+
+def test_local_photon_answers_are_used(session, sheet, nominatim):
+    url, queries = nominatim
+    rows = [["CPI Toledo", "LAV-CPI", "Via Toledo 156", "Napoli", "NA", "", ""]]
+    report = run(session, sheet(rows), "photon",
+                 geocoder=GeocoderSpec("photon", url, min_delay_s=0))
+    assert report.counts["geocoded_online"] == 1
+    assert queries[0]["q"] == ["Via Toledo 156, Napoli, Italia"]
+    (service,) = services(session, "photon")
+    assert (service.geocode_precision, service.geocode_source) == ("street", "photon")
+
+
+def test_online_geocoder_keeps_the_minimum_delay_between_requests(session, sheet, nominatim):
+    url, queries = nominatim
+    rows = [[f"CPI {n}", "LAV-CPI", f"Via Toledo {n}", "Napoli", "NA", "", ""] for n in range(3)]
+    started = time.perf_counter()
+    run(session, sheet(rows), "rate", geocoder=GeocoderSpec("nominatim", url, min_delay_s=0.3))
+    assert len(queries) == 3
+    assert time.perf_counter() - started >= 0.6
+    assert GeocoderSpec("nominatim", url).min_delay_s == 1.0  # Nominatim's usage policy
 
 
 def test_unreachable_geocoder_falls_back_to_the_comune_and_caches_nothing(session, sheet):
