@@ -23,8 +23,8 @@ _DAY_WORDS = {
 _DAY = {word: day for day, words in _DAY_WORDS.items() for word in words.split()}
 _TIME = r"(\d{1,2})(?:[:.](\d{2}))?"
 _TOKEN = re.compile(
-    rf"(?P<range>(?:dalle\s+)?{_TIME}\s*(?:-|–|alle|to)\s*{_TIME})"
-    r"|(?P<word>[a-z]+)|(?P<dash>[-–])|(?P<sep>[,;/&+]|\s+)"
+    rf"(?P<range>(?:dalle\s+)?{_TIME}\s*(?:-|alle|to)\s*{_TIME})"
+    r"|(?P<word>[a-z]+)|(?P<dash>-)|(?P<sep>[,;/&+]|\s+)"
 )
 _FILLERS = {"e", "and", "ore", "h", "dalle", "il", "la", "dal", "al", "from"}
 
@@ -65,7 +65,8 @@ def _tokens(text: str) -> list[tuple[str, object]] | None:
 
 def _fold(text: str) -> str:
     """Lower case, accents removed, keeping digits and punctuation."""
-    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode().strip()
+    text = text.lower().replace("–", "-").replace("—", "-")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip()
 
 
 def parse_hours(text: str) -> list[dict[str, str]] | None:

@@ -15,6 +15,7 @@ WEEKDAYS = "MO,TU,WE,TH,FR"
         ("lun, mer 9.30-12.30; sab 9-12",
          [("MO,WE", "09:30", "12:30"), ("SA", "09:00", "12:00")]),
         ("Mon-Fri 8-14", [(WEEKDAYS, "08:00", "14:00")]),
+        ("lun–ven 9–13", [(WEEKDAYS, "09:00", "13:00")]),
     ],
 )
 def test_parse_hours_structures_what_people_write(text, schedule):
