@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ingest.read import GEOMETRY_LAT, GEOMETRY_LON
 from observatory.errors import InvalidInput
 from observatory.geography import slugify
+
+GEOMETRY_LON = "geometry_lon"  # the columns a vector file's point geometry is read into
+GEOMETRY_LAT = "geometry_lat"
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "codice", "cod", "codice_servizio", "id_servizio", "identificativo", "code"),
@@ -59,6 +61,12 @@ _BY_NAME = {name: field for field, names in SYNONYMS.items() for name in names}
 def header_key(header: str) -> str:
     """'E-mail ' -> 'e_mail', 'Capacità' -> 'capacita': the form synonyms are written in."""
     return re.sub(r"-+", "_", slugify(header))
+
+
+def is_known_header(header: str) -> bool:
+    """True when the header names a field in 3 letters or more ('x', 'id' are too common)."""
+    key = header_key(header)
+    return len(key) >= 3 and key in _BY_NAME
 
 
 def parse_column_map(pairs: list[str]) -> dict[str, str]:

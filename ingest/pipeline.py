@@ -190,6 +190,8 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
         raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
     table = read_table(path, options.sheet, options.delimiter, options.encoding)
+    if table.header_row > 1:
+        log.info("%s: header on row %d, the rows above are titles", path.name, table.header_row)
     columns = _columns(path, table.headers, options.column_map)
     coordinates = [c for c, f in columns.items() if f in {"lat", "lon"}]
     decimal = options.decimal or detect_decimal(

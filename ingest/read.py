@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.columns import GEOMETRY_LAT, GEOMETRY_LON, is_known_header
 from observatory.errors import InvalidInput
 
 DELIMITERS = (";", ",", "\t", "|")
-GEOMETRY_LON = "geometry_lon"
-GEOMETRY_LAT = "geometry_lat"
+HEADER_SEARCH_ROWS = 10
 SPREADSHEETS = {".xlsx", ".xlsm"}
 GEOFILES = {".geojson", ".gpkg", ".json"}
 
@@ -25,7 +25,7 @@ class Table:
     rows: list[tuple[int, dict[str, str]]]
     encoding: str | None = None
     delimiter: str | None = None
-    notes: list[str] = field(default_factory=list)
+    header_row: int = 1
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -55,12 +55,26 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 1 else ","
 
 
-def _table(records: list[tuple[int, list[str]]]) -> tuple[list[str], list[tuple[int, dict]]]:
-    """First non-empty record is the header; blank headers get a positional name."""
+def _header_index(records: list[tuple[int, list[str]]]) -> int:
+    """The record naming the most fields (at least 2) among the first few, else the first.
+
+    Sheets often carry a title and a blank line above the header.
+    """
+    scores = [
+        sum(is_known_header(cell) for cell in record)
+        for _, record in records[:HEADER_SEARCH_ROWS]
+    ]
+    best = scores.index(max(scores))
+    return best if scores[best] >= 2 and scores[best] > scores[0] else 0
+
+
+def _table(records: list[tuple[int, list[str]]]) -> Table:
+    """Find the header row; blank headers get a positional name; each row becomes a dict."""
     records = [(n, r) for n, r in records if "".join(r).strip()]
     if not records:
         raise InvalidInput("the file holds no rows")
-    _, first = records[0]
+    header_index = _header_index(records)
+    header_row, first = records[header_index]
     headers = [h.strip() or f"column_{i + 1}" for i, h in enumerate(first)]
     seen: dict[str, int] = {}
     for i, h in enumerate(headers):
@@ -69,7 +83,7 @@ def _table(records: list[tuple[int, list[str]]]) -> tuple[list[str], list[tuple[
             headers[i] = f"{h}_{seen[h]}"
     width = len(headers)
     rows = []
-    for number, record in records[1:]:
+    for number, record in records[header_index + 1 :]:
         row = dict(zip(headers, map(str.strip, record), strict=False))
         if len(record) < width:
             row.update((h, "") for h in headers[len(record) :])
@@ -77,7 +91,7 @@ def _table(records: list[tuple[int, list[str]]]) -> tuple[list[str], list[tuple[
             if extra.strip():
                 row[f"column_{position}"] = extra.strip()
         rows.append((number, row))
-    return headers, rows
+    return Table(headers, rows, header_row=header_row)
 
 
 def read_csv(path: Path, delimiter: str | None = None, encoding: str | None = None) -> Table:
@@ -95,8 +109,9 @@ def read_csv(path: Path, delimiter: str | None = None, encoding: str | None = No
         raise InvalidInput(
             f"{path.name}: malformed CSV near line {reader.line_num}: {error}"
         ) from error
-    headers, rows = _table(records)
-    return Table(headers, rows, encoding=used, delimiter=delimiter)
+    table = _table(records)
+    table.encoding, table.delimiter = used, delimiter
+    return table
 
 
 def _cell(value: object) -> str:
@@ -128,8 +143,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
         ]
     finally:
         workbook.close()
-    headers, rows = _table(records)
-    return Table(headers, rows)
+    return _table(records)
 
 
 def read_geo(path: Path, layer: str | None = None) -> Table:

@@ -3,7 +3,8 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from ingest.read import GEOMETRY_LAT, GEOMETRY_LON, read_table
+from ingest.columns import GEOMETRY_LAT, GEOMETRY_LON
+from ingest.read import read_table
 from observatory.errors import InvalidInput
 from tests.ingest.helpers import write_sheet
 
@@ -132,3 +133,24 @@ def test_read_drops_a_stray_nul_far_into_a_text_file(tmp_path):
     path = tmp_path / "nul.csv"
     path.write_bytes(b"nome;note\n" + b"A;" + b"x" * 5000 + b"\nB\x00;ok\n")
     assert read_table(path).rows[1] == (3, {"nome": "B", "note": "ok"})
+
+
+def test_read_finds_the_header_under_title_rows(tmp_path):
+    workbook = Workbook()
+    workbook.active.append(["Rilevazione dei servizi - GdLL Napoli, 2024"])
+    workbook.active.append([])
+    workbook.active.append(["Compilato da: x"])
+    workbook.active.append(["Nome", "Comune", "Lingue"])
+    workbook.active.append(["Sportello", "Napoli", "x"])
+    path = tmp_path / "titled.xlsx"
+    workbook.save(path)
+    table = read_table(path)
+    assert table.header_row == 4
+    assert table.rows == [(5, {"Nome": "Sportello", "Comune": "Napoli", "Lingue": "x"})]
+
+
+def test_read_keeps_the_first_row_as_header_when_no_row_names_fields(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("colonna a;colonna b\nx;y\n")
+    table = read_table(path)
+    assert (table.header_row, table.headers) == (1, ["colonna a", "colonna b"])
