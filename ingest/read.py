@@ -95,7 +95,7 @@ def _table(records: list[tuple[int, list[str]]]) -> Table:
 
 
 def read_csv(path: Path, delimiter: str | None = None, encoding: str | None = None) -> Table:
-    """Read a delimited text file; row numbers are the file's line numbers (header = 1)."""
+    """Read a delimited text file; row numbers are those a spreadsheet shows (header = 1)."""
     data = path.read_bytes()
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidInput(f"{path.name}: a binary file, not CSV text (save the sheet as CSV)")
@@ -104,7 +104,7 @@ def read_csv(path: Path, delimiter: str | None = None, encoding: str | None = No
     delimiter = delimiter or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records = [(reader.line_num, record) for record in reader]
+        records = list(enumerate(reader, start=1))
     except csv.Error as error:
         raise InvalidInput(
             f"{path.name}: malformed CSV near line {reader.line_num}: {error}"

@@ -154,3 +154,9 @@ def test_read_keeps_the_first_row_as_header_when_no_row_names_fields(tmp_path):
     path.write_text("colonna a;colonna b\nx;y\n")
     table = read_table(path)
     assert (table.header_row, table.headers) == (1, ["colonna a", "colonna b"])
+
+
+def test_read_csv_row_numbers_count_records_as_a_spreadsheet_does(tmp_path):
+    path = tmp_path / "multiline.csv"
+    path.write_text('nome;note\nA;"due\nrighe"\n\nB;ok\n')
+    assert [number for number, _ in read_table(path).rows] == [2, 4]
