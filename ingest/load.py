@@ -6,6 +6,7 @@ A row whose content hash is unchanged is left alone, so re-ingesting a file upda
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import text
@@ -94,10 +95,23 @@ def content_hash(values: tuple) -> str:
     return hashlib.sha256(orjson.dumps(values)).hexdigest()
 
 
-def load_services(
-    session: Session, source: str, run_id: int, records: list[Record]
-) -> tuple[int, int]:
-    """Upsert the records; return (inserted, updated). Unchanged rows are not written."""
+ABSENT_SQL = """
+SELECT count(*) FROM service s WHERE s.source = :source
+AND NOT EXISTS (SELECT 1 FROM stage_service st WHERE st.source_key = s.source_key)
+"""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the upsert did; `absent` counts stored services of the source not in this file."""
+
+    inserted: int
+    updated: int
+    absent: int
+
+
+def load_services(session: Session, source: str, run_id: int, records: list[Record]) -> Loaded:
+    """Upsert the records (unchanged rows are not written); nothing is deleted."""
     session.execute(text("DROP TABLE IF EXISTS stage_service"))
     session.execute(text(STAGE_SQL))
 
@@ -108,8 +122,9 @@ def load_services(
 
     _copy(session, COPY_SQL, rows())
     inserted, updated = session.execute(text(UPSERT_SQL)).one()
+    absent = session.execute(text(ABSENT_SQL), {"source": source}).scalar_one()
     session.execute(text("DROP TABLE stage_service"))
-    return inserted, updated
+    return Loaded(inserted, updated, absent)
 
 
 def store_rejections(session: Session, run_id: int, records: list[Record]) -> None:

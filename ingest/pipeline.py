@@ -214,7 +214,7 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     sources = geocode(accepted, GeocodeCache(session), online)
     place(session, accepted, gazetteer, options.comune_tolerance_km, options.allowed_areas)
     stored = [r for r in accepted if not r.reasons]
-    inserted, updated = load_services(session, options.source, run_id, stored)
+    loaded = load_services(session, options.source, run_id, stored)
     rejected = [r for r in records if r.reasons]
     refused = sorted(rejected + duplicates, key=attrgetter("row_number"))
     store_rejections(session, run_id, refused)
@@ -222,11 +222,12 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
 
     counts = {
         "read": len(table.rows),
-        "inserted": inserted,
-        "updated": updated,
-        "unchanged": len(stored) - inserted - updated,
+        "inserted": loaded.inserted,
+        "updated": loaded.updated,
+        "unchanged": len(stored) - loaded.inserted - loaded.updated,
         "rejected": len(rejected),
         "duplicates_in_file": len(duplicates),
+        "absent_from_file": loaded.absent,
         "warnings": sum(len(r.warnings) for r in stored),
         **{f"geocoded_{k}": v for k, v in sources.items()},
         **Counter(flag for r in stored for flag in r.flags),
@@ -238,8 +239,8 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     _finish_run(session, run_id, counts, duration)
     log.info(
         "ingest %s: %d read, %d inserted, %d updated, %d unchanged, %d rejected, %d duplicates",
-        path.name, counts["read"], inserted, updated, counts["unchanged"], len(rejected),
-        len(duplicates),
+        path.name, counts["read"], loaded.inserted, loaded.updated, counts["unchanged"],
+        len(rejected), len(duplicates),
     )
     return IngestReport(
         run_id=run_id,

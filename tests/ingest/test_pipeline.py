@@ -130,7 +130,11 @@ def test_changed_row_updates_and_unchanged_row_stays(session, sheet):
     report = run(session, sheet(rows), "change")
     assert (report.counts["inserted"], report.counts["updated"]) == (0, 1)
     assert report.counts["unchanged"] == 1
+    assert report.counts["absent_from_file"] == 0
     assert [s.category_code for s in services(session, "change")] == ["SAN-CON", "LEG"]
+    shorter = run(session, sheet(rows[1:]), "change")
+    assert shorter.counts["absent_from_file"] == 1  # counted, never deleted
+    assert len(services(session, "change")) == 2
 
 
 def test_run_records_source_sha256_counts_and_options(session, sheet):
