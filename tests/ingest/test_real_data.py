@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from observatory.settings import PROJECT_ROOT
 from tests.ingest.helpers import reasons, run
 
-REAL = Path("/work/shared/data/real")
+# ../shared beside the checkout, or the machine's shared folder (for a worktree under /work/wt)
+PLACES = [PROJECT_ROOT.parent / "shared/data/real", Path("/work/shared/data/real")]
 
 
 def _accounted(report) -> None:
@@ -32,8 +34,9 @@ def _regions(session, source: str) -> set[int]:
 
 @pytest.fixture(scope="module")
 def real() -> Path:
-    assert REAL.is_dir(), f"{REAL} is missing: the real-data tests need it"
-    return REAL
+    found = next((place for place in PLACES if place.is_dir()), None)
+    assert found is not None, f"none of {PLACES} exists: the real-data tests need one"
+    return found
 
 
 def test_ivg_registry_loads_the_77_points_of_the_five_regions_and_rejects_the_rest(
