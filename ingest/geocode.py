@@ -69,22 +69,21 @@ def prepare_result(raw: dict[str, Any], provider: str) -> Found | None:
     """Turn a Nominatim or Photon answer into a point with its precision (None if unusable)."""
     if provider == "photon":
         lon, lat = raw["geometry"]["coordinates"]
-        properties = raw.get("properties", {})
-        kind = properties.get("type", "")
-        street = kind in {"house", "street"} or "housenumber" in properties
+        kind = raw.get("properties", {}).get("type", "")
     else:
-        lon, lat = float(raw["lon"]), float(raw["lat"])
+        lon, lat = raw["lon"], raw["lat"]
         kind = raw.get("addresstype") or raw.get("type", "")
-        street = raw.get("class") not in {"place", "boundary"} and kind not in _MUNICIPALITY_TYPES
+        if raw.get("class") == "boundary":
+            kind = "administrative"
     lon, lat = float(lon), float(lat)
     if not in_italy(lat, lon):
         return None
     if kind in {"postcode", "postal_code"}:
         precision = "postcode"
-    elif street:
-        precision = "street"
-    else:
+    elif kind in _MUNICIPALITY_TYPES:
         precision = "municipality"
+    else:  # a house, a street, a named place such as an office: street level
+        precision = "street"
     return Found(lon, lat, precision, raw)
 
 
