@@ -130,28 +130,28 @@ def test_unreachable_geocoder_falls_back_to_the_comune_and_caches_nothing(sessio
 
 
 @pytest.mark.parametrize(
-    ("raw", "provider", "precision"),
+    ("klass", "kind", "precision"),
     [
-        ({"lat": "40.84", "lon": "14.25", "class": "highway", "type": "residential"},
-         "nominatim", "street"),
-        ({"lat": "40.84", "lon": "14.25", "class": "place", "type": "city"},
-         "nominatim", "municipality"),
-        ({"lat": "40.84", "lon": "14.25", "class": "place", "type": "postcode"},
-         "nominatim", "postcode"),
-        ({"lat": "40.84", "lon": "14.25", "class": "place", "type": "house"},
-         "nominatim", "street"),
-        ({"lat": "40.84", "lon": "14.25", "class": "boundary", "type": "administrative"},
-         "nominatim", "municipality"),
-        ({"lat": "40.84", "lon": "14.25", "class": "amenity", "type": "townhall"},
-         "nominatim", "street"),
-        ({"geometry": {"coordinates": [14.25, 40.84]}, "properties": {"type": "house"}},
-         "photon", "street"),
-        ({"geometry": {"coordinates": [14.25, 40.84]}, "properties": {"type": "city"}},
-         "photon", "municipality"),
+        ("highway", "residential", "street"),
+        ("place", "house", "street"),
+        ("amenity", "townhall", "street"),
+        ("place", "city", "municipality"),
+        ("boundary", "administrative", "municipality"),
+        ("place", "postcode", "postcode"),
     ],
 )
-def test_prepare_result_reads_the_precision_of_each_provider(raw, provider, precision):
-    found = prepare_result(raw, provider)
+def test_prepare_result_reads_the_precision_of_a_nominatim_answer(klass, kind, precision):
+    found = prepare_result({"lat": "40.84", "lon": "14.25", "class": klass, "type": kind},
+                           "nominatim")
+    assert (found.lon, found.lat, found.precision) == (14.25, 40.84, precision)
+
+
+@pytest.mark.parametrize(
+    ("kind", "precision"), [("house", "street"), ("street", "street"), ("city", "municipality")]
+)
+def test_prepare_result_reads_the_precision_of_a_photon_answer(kind, precision):
+    raw = {"geometry": {"coordinates": [14.25, 40.84]}, "properties": {"type": kind}}
+    found = prepare_result(raw, "photon")
     assert (found.lon, found.lat, found.precision) == (14.25, 40.84, precision)
 
 
