@@ -11,7 +11,7 @@ APT_TEST := chromium gdal-bin
 VENDOR := maps/static/vendor
 MAPS_OUT := out/maps
 
-.PHONY: run test install db db-stop migrate geography analysis maps maps-assets bench lint help
+.PHONY: run test install db db-stop migrate geography services analysis maps maps-assets bench lint help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,7 +49,10 @@ migrate: db  ## apply the migrations
 geography: migrate  ## load the ISTAT geography, population, areas and categories
 	$(OBS) geo load
 
-analysis: geography  ## compute the default analyses (every category, 20 km), stored as runs
+services: geography  ## ingest the example survey (fictitious services, data/sample)
+	$(OBS) ingest data/sample/servizi_esempio.csv --source esempio --report out/servizi_esempio.rejections.csv
+
+analysis: services  ## compute the default analyses (every category, 20 km), stored as runs
 	$(OBS) analyze defaults --catchment-km 20
 
 maps: analysis  ## render the coverage and gap maps of the five regions into out/maps

@@ -20,6 +20,9 @@ class Status:
     categories: int
     areas: list[tuple[str, str, int]] = field(default_factory=list)
     population: list[tuple[str, str, int, int]] = field(default_factory=list)
+    services: int = 0
+    services_by_area: list[tuple[str, str, int]] = field(default_factory=list)
+    services_by_category: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def geography_loaded(self) -> bool:
@@ -51,6 +54,22 @@ def collect_status(session: Session) -> Status:
             "GROUP BY r.name, p.indicator, p.year ORDER BY r.name, p.indicator, p.year"
         )
     ).all()
+    services_by_area = session.execute(
+        text(
+            "SELECT coalesce(a.code, '-'), coalesce(a.name, 'fuori dalle aree / outside areas'), "
+            "count(*) FROM service s "
+            "LEFT JOIN area_municipality am ON am.municipality_code = s.municipality_code "
+            "LEFT JOIN territorial_area a ON a.code = am.area_code "
+            "GROUP BY a.code, a.name ORDER BY a.code NULLS LAST"
+        )
+    ).all()
+    services_by_category = session.execute(
+        text(
+            "SELECT c.code, c.label_it, count(*) FROM service s "
+            "JOIN service_category c ON c.code = s.category_code "
+            "GROUP BY c.code, c.label_it, c.position ORDER BY c.position"
+        )
+    ).all()
     return Status(
         geography_year=load.year if load else None,
         scope=load.scope if load else None,
@@ -60,4 +79,7 @@ def collect_status(session: Session) -> Status:
         categories=count("service_category"),
         areas=[tuple(row) for row in areas],
         population=[tuple(row) for row in population],
+        services=count("service"),
+        services_by_area=[tuple(row) for row in services_by_area],
+        services_by_category=[tuple(row) for row in services_by_category],
     )

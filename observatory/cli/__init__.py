@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.exc import OperationalError
 
-from observatory.cli import analyze, db, export, geo, keys, maps, population, serve, status
+from observatory.cli import analyze, db, export, geo, ingest, keys, maps, population, serve, status
 from observatory.errors import ObservatoryError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(export.app, name="export")
 app.add_typer(maps.app, name="maps")
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
+app.command("ingest")(ingest.ingest)
 
 err = Console(stderr=True)
 

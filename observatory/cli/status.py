@@ -9,8 +9,18 @@ from observatory.db import new_session
 from observatory.status import collect_status
 
 
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> Table:
+    """A table of `rows` under `columns`, every cell as text."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    return table
+
+
 def status() -> None:
-    """Print what is loaded: geography, areas with their comuni, population, categories."""
+    """Print what is loaded: geography, areas, population, categories, services."""
     with new_session() as session:
         current = collect_status(session)
     console = Console()
@@ -20,15 +30,30 @@ def status() -> None:
         f"{current.regions} regioni, {current.provinces} province, "
         f"{current.municipalities} comuni; {current.categories} categorie di servizio"
     )
-    areas = Table(title=f"Aree territoriali / territorial areas: {len(current.areas)}")
-    for column in ("codice", "area", "comuni"):
-        areas.add_column(column)
-    for code, name, comuni in current.areas:
-        areas.add_row(code, name, str(comuni))
-    console.print(areas)
+    console.print(
+        _table(
+            f"Aree territoriali / territorial areas: {len(current.areas)}",
+            ("codice", "area", "comuni"),
+            current.areas,
+        )
+    )
     population = Table(title="Popolazione / population")
     for column in ("regione", "indicatore", "anno", "totale"):
         population.add_column(column)
     for region, indicator, data_year, total in current.population:
         population.add_row(region, indicator, str(data_year), f"{total:,}".replace(",", "."))
     console.print(population)
+    console.print(
+        _table(
+            f"Servizi per area / services per area: {current.services}",
+            ("area", "nome / name", "servizi / services"),
+            current.services_by_area,
+        )
+    )
+    console.print(
+        _table(
+            "Servizi per categoria / services per category",
+            ("codice", "categoria", "servizi / services"),
+            current.services_by_category,
+        )
+    )

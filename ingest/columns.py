@@ -1,0 +1,105 @@
+"""Column names as people write them (Italian and English) mapped to the service fields."""
+
+from __future__ import annotations
+
+import re
+
+from observatory.errors import InvalidInput
+from observatory.geography import slugify
+
+GEOMETRY_LON = "geometry_lon"  # the columns a vector file's point geometry is read into
+GEOMETRY_LAT = "geometry_lat"
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "codice", "cod", "codice_servizio", "id_servizio", "identificativo", "code"),
+    "name": (
+        "nome", "denominazione", "name", "nome_servizio", "servizio", "struttura_nome",
+        "nome_struttura", "denominazione_struttura", "denominazione_servizio",
+        "denominazione_azienda", "service_name",
+    ),
+    "organization": (
+        "ente", "organizzazione", "ente_gestore", "gestore", "organization", "organisation",
+        "ente_titolare", "soggetto_gestore",
+    ),
+    "description": ("descrizione", "description", "note", "notes", "annotazioni"),
+    "category": ("categoria", "tipologia", "category", "tipo", "tipo_servizio", "type"),
+    "address": (
+        "indirizzo", "via", "address", "addr", "sede", "indirizzo_sede", "street", "luogo",
+    ),
+    "house_number": ("civico", "numero_civico", "n_civico", "housenumber", "house_number"),
+    "postcode": ("cap", "postcode", "postal_code", "codice_postale", "zip"),
+    "municipality": (
+        "comune", "municipality", "citta", "city", "town", "localita", "comune_sede",
+    ),
+    "province": ("provincia", "sigla", "sigla_provincia", "prov", "province", "pr"),
+    "istat_code": (
+        "codice_istat", "comune_codice_istat", "istat", "cod_istat", "pro_com", "pro_com_t",
+        "codice_comune",
+    ),
+    "lat": ("lat", "latitudine", "latitude", "y", GEOMETRY_LAT),
+    "lon": ("lon", "lng", "long", "longitudine", "longitude", "x", GEOMETRY_LON),
+    "phone": ("telefono", "tel", "phone", "telephone", "cellulare", "recapito_telefonico"),
+    "email": ("email", "e_mail", "mail", "posta_elettronica", "pec"),
+    "url": ("sito", "web", "sito_web", "sito_internet", "url", "website", "link"),
+    "opening_hours": ("orari", "orario", "orari_apertura", "opening_hours", "hours"),
+    "languages": ("lingue", "lingue_parlate", "languages", "lingua", "language"),
+    "target_groups": (
+        "destinatari", "eligibility", "utenza", "target", "target_groups", "beneficiari",
+    ),
+    "access_modes": ("accesso", "modalita_accesso", "modalita_di_accesso", "access", "access_mode"),
+    "mediation": ("mediazione", "mediatore", "mediazione_linguistica", "mediation"),
+    "step_free": ("accessibile", "accessibilita", "senza_barriere", "step_free", "wheelchair"),
+    "documents": ("documenti", "documenti_richiesti", "documents"),
+    "cost": ("costo", "costi", "cost", "gratuito"),
+    "capacity": ("capacita", "posti", "capacity", "posti_disponibili", "capienza"),
+    "is_example": ("esempio", "is_example", "example", "dato_di_esempio"),
+}
+FIELDS = frozenset(SYNONYMS)
+_BY_NAME = {name: field for field, names in SYNONYMS.items() for name in names}
+
+
+def header_key(header: str) -> str:
+    """'E-mail ' -> 'e_mail', 'Capacità' -> 'capacita': the form synonyms are written in."""
+    return re.sub(r"-+", "_", slugify(header))
+
+
+def is_known_header(header: str) -> bool:
+    """True when the header names a field in 3 letters or more ('x', 'id' are too common)."""
+    key = header_key(header)
+    return len(key) >= 3 and key in _BY_NAME
+
+
+def parse_column_map(pairs: list[str]) -> dict[str, str]:
+    """Turn `col=field` strings (the CLI's --map) into a dict; refuse unknown fields."""
+    mapping = {}
+    for pair in pairs:
+        column, sep, target = pair.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise InvalidInput(f"--map {pair!r}: write it as column=field")
+        mapping[column.strip()] = target.strip()
+    return mapping
+
+
+def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Map each header to a field (first column wins); unmapped headers are left out."""
+    overrides = overrides or {}
+    unknown = {t for t in overrides.values() if t not in FIELDS and t != "extra"}
+    if unknown:
+        raise InvalidInput(
+            f"unknown fields {sorted(unknown)} in the column map: use {sorted(FIELDS)}"
+        )
+    missing = set(overrides) - set(headers)
+    if missing:
+        raise InvalidInput(f"columns {sorted(missing)} in the column map are not in the file")
+    mapping: dict[str, str] = {}
+    taken = {t for t in overrides.values() if t != "extra"}
+    for header in headers:
+        if header in overrides:
+            if overrides[header] != "extra":
+                mapping[header] = overrides[header]
+            continue
+        field = _BY_NAME.get(header_key(header))
+        if field and field not in taken:
+            mapping[header] = field
+            taken.add(field)
+    return mapping

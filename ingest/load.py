@@ -1,0 +1,144 @@
+"""The only writing step: COPY the services into a temp table and upsert on (source, source_key).
+
+A row whose content hash is unchanged is left alone, so re-ingesting a file updates nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ingest.place import ewkt
+from ingest.record import Record
+from observatory.geography import _copy
+
+STAGE_SQL = "CREATE TEMP TABLE stage_service ON COMMIT DROP AS SELECT * FROM service WITH NO DATA"
+
+COPY_SQL = """
+COPY stage_service (
+    source, source_key, name, organization_name, description, category_code, address_1,
+    postal_code, stated_municipality, stated_province, municipality_code, geom,
+    geocode_precision, geocode_source, location_flags, languages, target_groups, access_modes,
+    mediation_available, step_free_access, documents_required, cost, phone, email, url,
+    opening_hours, schedule, eligibility_description, capacity, is_example, extra,
+    content_hash, ingest_run_id, source_row
+) FROM STDIN
+"""
+
+UPSERT_SQL = """
+WITH upserted AS (
+    INSERT INTO service AS s (
+        source, source_key, name, organization_name, description, category_code, address_1,
+        postal_code, stated_municipality, stated_province, municipality_code, geom,
+        geocode_precision, geocode_source, location_flags, languages, target_groups,
+        access_modes, mediation_available, step_free_access, documents_required, cost, phone,
+        email, url, opening_hours, schedule, eligibility_description, capacity, is_example,
+        extra, content_hash, ingest_run_id, source_row
+    )
+    SELECT source, source_key, name, organization_name, description, category_code, address_1,
+        postal_code, stated_municipality, stated_province, municipality_code, geom,
+        geocode_precision, geocode_source, location_flags, languages, target_groups,
+        access_modes, mediation_available, step_free_access, documents_required, cost, phone,
+        email, url, opening_hours, schedule, eligibility_description, capacity, is_example,
+        extra, content_hash, ingest_run_id, source_row
+    FROM stage_service
+    ON CONFLICT (source, source_key) DO UPDATE SET
+        name = EXCLUDED.name, organization_name = EXCLUDED.organization_name,
+        description = EXCLUDED.description, category_code = EXCLUDED.category_code,
+        address_1 = EXCLUDED.address_1, postal_code = EXCLUDED.postal_code,
+        stated_municipality = EXCLUDED.stated_municipality,
+        stated_province = EXCLUDED.stated_province,
+        municipality_code = EXCLUDED.municipality_code, geom = EXCLUDED.geom,
+        geocode_precision = EXCLUDED.geocode_precision,
+        geocode_source = EXCLUDED.geocode_source, location_flags = EXCLUDED.location_flags,
+        languages = EXCLUDED.languages, target_groups = EXCLUDED.target_groups,
+        access_modes = EXCLUDED.access_modes,
+        mediation_available = EXCLUDED.mediation_available,
+        step_free_access = EXCLUDED.step_free_access,
+        documents_required = EXCLUDED.documents_required, cost = EXCLUDED.cost,
+        phone = EXCLUDED.phone, email = EXCLUDED.email, url = EXCLUDED.url,
+        opening_hours = EXCLUDED.opening_hours, schedule = EXCLUDED.schedule,
+        eligibility_description = EXCLUDED.eligibility_description,
+        capacity = EXCLUDED.capacity, is_example = EXCLUDED.is_example, extra = EXCLUDED.extra,
+        content_hash = EXCLUDED.content_hash, ingest_run_id = EXCLUDED.ingest_run_id,
+        source_row = EXCLUDED.source_row, updated_at = now()
+    WHERE s.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+"""
+
+
+def service_values(source: str, record: Record) -> tuple:
+    """The stored fields of a record, in COPY order, without run id and row number."""
+    extra = record.extra | ({"unparsed": record.unparsed} if record.unparsed else {})
+    return (
+        source, record.source_key, record.name, record.organization, record.description,
+        record.category_code, record.address, record.postcode, record.municipality or None,
+        record.province[:40] or None, record.municipality_code, ewkt(record.lon, record.lat),
+        record.precision, record.geocode_source, sorted(set(record.flags)), record.languages,
+        record.target_groups, record.access_modes, record.mediation_available,
+        record.step_free_access, record.documents_required, record.cost, record.phone,
+        record.email, record.url, record.opening_hours,
+        None if record.schedule is None else orjson.dumps(record.schedule).decode(),
+        record.eligibility_description, record.capacity, record.is_example,
+        orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode(),
+    )
+
+
+def content_hash(values: tuple) -> str:
+    """sha256 of the stored fields: equal hash, nothing to update."""
+    return hashlib.sha256(orjson.dumps(values)).hexdigest()
+
+
+ABSENT_SQL = """
+SELECT count(*) FROM service s WHERE s.source = :source
+AND NOT EXISTS (SELECT 1 FROM stage_service st WHERE st.source_key = s.source_key)
+"""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the upsert did; `absent` counts stored services of the source not in this file."""
+
+    inserted: int
+    updated: int
+    absent: int
+
+
+def load_services(session: Session, source: str, run_id: int, records: list[Record]) -> Loaded:
+    """Upsert the records (unchanged rows are not written); nothing is deleted."""
+    session.execute(text("DROP TABLE IF EXISTS stage_service"))
+    session.execute(text(STAGE_SQL))
+
+    def rows():
+        for record in records:
+            values = service_values(source, record)
+            yield (*values, content_hash(values), run_id, record.row_number)
+
+    _copy(session, COPY_SQL, rows())
+    inserted, updated = session.execute(text(UPSERT_SQL)).one()
+    absent = session.execute(text(ABSENT_SQL), {"source": source}).scalar_one()
+    session.execute(text("DROP TABLE stage_service"))
+    return Loaded(inserted, updated, absent)
+
+
+def store_rejections(session: Session, run_id: int, records: list[Record]) -> None:
+    """Keep every refused row with its raw values and reasons."""
+    _copy(
+        session,
+        "COPY ingest_rejection (run_id, row_number, raw, reasons) FROM STDIN",
+        (
+            (
+                run_id,
+                r.row_number,
+                orjson.dumps(r.raw).decode(),
+                orjson.dumps([reason.to_dict() for reason in r.reasons]).decode(),
+            )
+            for r in records
+        ),
+    )

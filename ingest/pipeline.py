@@ -1,0 +1,252 @@
+"""`ingest_file`: the one entry point of the CLI and the API upload.
+
+read -> normalise -> validate -> geocode -> place -> load, all on the caller's session and
+transaction, so a failure anywhere leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ingest.columns import map_columns
+from ingest.gazetteer import load_gazetteer
+from ingest.geocode import GeocodeCache, GeocoderSpec, OnlineGeocoder, geocode
+from ingest.load import load_services, store_rejections
+from ingest.normalise import Rules, normalise
+from ingest.parse import attribute_lookup, detect_decimal
+from ingest.place import place
+from ingest.read import read_table
+from ingest.record import Record
+from ingest.report import write_report
+from ingest.validate import Categories, validate
+from observatory.errors import GeographyNotLoaded, InvalidInput
+from observatory.progress import track
+from observatory.settings import get_settings
+
+log = logging.getLogger(__name__)
+LOCATION_FIELDS = {"lat", "lon", "municipality", "istat_code"}
+SOURCE_MAX_CHARS = 200
+
+
+@dataclass
+class IngestOptions:
+    """How to read and store one file; `source` names it for provenance and the source key.
+
+    The format comes from the file's extension (keep it on an uploaded temp file);
+    `file_name` is the name to record when it differs (the client's name of an upload).
+    """
+
+    source: str
+    category: str | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal: str | None = None
+    geocoder: GeocoderSpec | None = None
+    allowed_areas: set[str] | None = None
+    report_path: Path | None = None
+    is_example: bool = False
+    comune_tolerance_km: float = 2.0
+    file_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly options, as stored on the ingest run."""
+        options = asdict(self)
+        options["allowed_areas"] = sorted(self.allowed_areas) if self.allowed_areas else None
+        options["report_path"] = str(self.report_path) if self.report_path else None
+        return options
+
+
+@dataclass
+class IngestReport:
+    """What a run did: counts, and every refused row with its reasons."""
+
+    run_id: int
+    counts: dict[str, int]
+    rejections: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    duration_s: float
+    report_path: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly report."""
+        return asdict(self) | {"report_path": str(self.report_path) if self.report_path else None}
+
+
+def _rows_of(records: list[Record], attribute: str) -> list[dict[str, Any]]:
+    return [
+        {"row": r.row_number, "reasons": [x.to_dict() for x in getattr(r, attribute)]}
+        for r in records
+    ]
+
+
+def _categories(session: Session) -> Categories:
+    rows = session.execute(text("SELECT code, label_it, label_en FROM service_category"))
+    return Categories({code: (label_it, label_en) for code, label_it, label_en in rows})
+
+
+def _drop_duplicates(records: list[Record]) -> tuple[list[Record], list[Record]]:
+    """Keep the first valid row of each source key; the others are refused as duplicates."""
+    first: dict[str, int] = {}
+    kept, duplicates = [], []
+    for record in records:
+        if record.reasons:
+            kept.append(record)
+        elif record.source_key in first:
+            record.refuse(
+                "duplicate_in_file", "source_key", record.source_key,
+                f"same service as row {first[record.source_key]} (same id, or name + address "
+                "+ comune)",
+            )
+            duplicates.append(record)
+        else:
+            first[record.source_key] = record.row_number
+            kept.append(record)
+    return kept, duplicates
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _columns(path: Path, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    """Map the headers; refuse a file without a name column or any location column."""
+    columns = map_columns(headers, overrides)
+    mapped = set(columns.values())
+    if "name" not in mapped:
+        raise InvalidInput(
+            f"{path.name}: no column for the service name among {headers}; "
+            "use --map COLUMN=name"
+        )
+    if not mapped & LOCATION_FIELDS:
+        raise InvalidInput(
+            f"{path.name}: no coordinates and no comune column among {headers}; "
+            "use --map COLUMN=municipality (or lat/lon)"
+        )
+    return columns
+
+
+def _rules(columns: dict[str, str], categories: Categories, options: IngestOptions) -> Rules:
+    """What normalising needs: the column map, the taxonomy lookups, the run's defaults."""
+    if options.category and categories.resolve(options.category) is None:
+        closest = ", ".join(categories.closest(options.category))
+        raise InvalidInput(f"unknown category {options.category!r}; closest codes: {closest}")
+    taxonomy = get_settings().taxonomy_file
+    return Rules(
+        columns=columns,
+        target_groups=attribute_lookup(taxonomy, "target_groups"),
+        access_modes=attribute_lookup(taxonomy, "access_modes"),
+        category=options.category,
+        is_example=options.is_example,
+    )
+
+
+def _start_run(session: Session, path: Path, options: IngestOptions) -> int:
+    """Insert the `ingest_run` row (committed only with the rest of the run)."""
+    return session.execute(
+        text(
+            "INSERT INTO ingest_run (source, file_name, file_sha256, options) "
+            "VALUES (:source, :file_name, :sha, CAST(:options AS jsonb)) RETURNING id"
+        ),
+        {
+            "source": options.source,
+            "file_name": options.file_name or path.name,
+            "sha": _sha256(path),
+            "options": orjson.dumps(options.to_dict()).decode(),
+        },
+    ).scalar_one()
+
+
+def _finish_run(session: Session, run_id: int, counts: dict[str, int], duration: float) -> None:
+    """Mark the run succeeded with its counts and duration."""
+    session.execute(
+        text(
+            "UPDATE ingest_run SET status = 'succeeded', counts = CAST(:counts AS jsonb), "
+            "finished_at = now(), duration_s = :duration WHERE id = :id"
+        ),
+        {"counts": orjson.dumps(counts).decode(), "duration": duration, "id": run_id},
+    )
+
+
+def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestReport:
+    """Read, check, geocode and upsert the services of `path`; record the run and rejections."""
+    started = time.perf_counter()
+    if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
+        raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
+    table = read_table(path, options.sheet, options.delimiter, options.encoding)
+    if table.header_row > 1:
+        log.info("%s: header on row %d, the rows above are titles", path.name, table.header_row)
+    columns = _columns(path, table.headers, options.column_map)
+    coordinates = [c for c, f in columns.items() if f in {"lat", "lon"}]
+    decimal = options.decimal or detect_decimal(
+        [row[c] for _, row in table.rows[:1000] for c in coordinates]
+    )
+    gazetteer = load_gazetteer(session)
+    if not gazetteer.comuni:
+        raise GeographyNotLoaded("no geography loaded: run `observatory geo load` first")
+    categories = _categories(session)
+    rules = _rules(columns, categories, options)
+    run_id = _start_run(session, path, options)
+
+    records = [
+        validate(normalise(number, row, rules), categories, gazetteer, decimal)
+        for number, row in track(table.rows, len(table.rows), f"Lettura / reading {path.name}")
+    ]
+    records, duplicates = _drop_duplicates(records)
+    accepted = [r for r in records if not r.reasons]
+    online = OnlineGeocoder(options.geocoder) if options.geocoder else None
+    sources = geocode(accepted, GeocodeCache(session), online)
+    place(session, accepted, gazetteer, options.comune_tolerance_km, options.allowed_areas)
+    stored = [r for r in accepted if not r.reasons]
+    loaded = load_services(session, options.source, run_id, stored)
+    rejected = [r for r in records if r.reasons]
+    refused = sorted(rejected + duplicates, key=attrgetter("row_number"))
+    store_rejections(session, run_id, refused)
+    warned = [r for r in stored if r.warnings]
+
+    counts = {
+        "read": len(table.rows),
+        "inserted": loaded.inserted,
+        "updated": loaded.updated,
+        "unchanged": len(stored) - loaded.inserted - loaded.updated,
+        "rejected": len(rejected),
+        "duplicates_in_file": len(duplicates),
+        "absent_from_file": loaded.absent,
+        "warnings": sum(len(r.warnings) for r in stored),
+        **{f"geocoded_{k}": v for k, v in sources.items()},
+        **Counter(flag for r in stored for flag in r.flags),
+        **Counter(f"unparsed_{name}" for r in stored for name in r.unparsed),
+    }
+    if options.report_path is not None:
+        write_report(options.report_path, refused, warned)
+    duration = time.perf_counter() - started
+    _finish_run(session, run_id, counts, duration)
+    log.info(
+        "ingest %s: %d read, %d inserted, %d updated, %d unchanged, %d rejected, %d duplicates",
+        path.name, counts["read"], loaded.inserted, loaded.updated, counts["unchanged"],
+        len(rejected), len(duplicates),
+    )
+    return IngestReport(
+        run_id=run_id,
+        counts=counts,
+        rejections=_rows_of(refused, "reasons"),
+        warnings=_rows_of(warned, "warnings"),
+        duration_s=duration,
+        report_path=options.report_path,
+    )

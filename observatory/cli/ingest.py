@@ -1,0 +1,79 @@
+"""`observatory ingest FILE`: load a survey sheet or registry of services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest.columns import parse_column_map
+from ingest.geocode import GeocoderSpec
+from ingest.pipeline import IngestOptions, ingest_file
+from ingest.report import default_report_path
+from observatory.db import new_session
+from observatory.errors import InvalidInput
+
+
+def ingest(
+    path: Path = typer.Argument(..., metavar="FILE", help="CSV, XLSX, GeoJSON or GeoPackage file."),
+    source: str = typer.Option(
+        None, help="Source name for provenance and the source key (default: the file name)."
+    ),
+    category: str = typer.Option(
+        None, help="Category code for every row (a single-category registry)."
+    ),
+    column_map: list[str] = typer.Option(
+        None, "--map", help="COLUMN=FIELD, repeatable (FIELD 'extra' keeps a column unmapped)."
+    ),
+    sheet: str = typer.Option(None, help="Workbook sheet or vector layer (default: the first)."),
+    delimiter: str = typer.Option(None, help="CSV delimiter (default: detected)."),
+    encoding: str = typer.Option(None, help="File encoding (default: detected)."),
+    decimal: str = typer.Option(None, help="Decimal separator '.' or ',' (default: detected)."),
+    geocoder: str = typer.Option(
+        None, help="Online geocoder for addresses: nominatim or photon (default: offline)."
+    ),
+    geocoder_url: str = typer.Option(None, help="Base URL of the online geocoder."),
+    example: bool = typer.Option(False, "--example", help="Mark every row as example data."),
+    report: Path = typer.Option(
+        None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
+    ),
+) -> None:
+    """Read, check, geocode and upsert the services of FILE in one transaction.
+
+    Every row is stored or rejected with its reasons; the summary is printed and the
+    rejection report written. Exit code 0 even with rejections, 2 when FILE cannot be read.
+    """
+    if decimal not in (None, ".", ","):
+        raise InvalidInput("--decimal must be '.' or ','")
+    if geocoder and not geocoder_url:
+        raise InvalidInput("--geocoder needs --geocoder-url (e.g. a local Nominatim)")
+    options = IngestOptions(
+        source=source or path.stem,
+        category=category,
+        column_map=parse_column_map(column_map or []),
+        sheet=sheet,
+        delimiter=delimiter.replace("\\t", "\t") if delimiter else None,
+        encoding=encoding,
+        decimal=decimal,
+        geocoder=GeocoderSpec(geocoder, geocoder_url) if geocoder else None,
+        report_path=report or default_report_path(path),
+        is_example=example,
+    )
+    with new_session() as session, session.begin():
+        result = ingest_file(session, path, options)
+    console = Console()
+    console.print(f"Ingest {path.name}: run {result.run_id}, {result.duration_s:.1f} s")
+    summary = Table()
+    summary.add_column("conteggio / count")
+    summary.add_column("", justify="right")
+    for name, value in result.counts.items():
+        summary.add_row(name, str(value))
+    console.print(summary)
+    if result.rejections:
+        console.print(f"Righe scartate / rejected rows: {len(result.rejections)}")
+        for rejection in result.rejections[:10]:
+            reasons = "; ".join(r["message"] for r in rejection["reasons"])
+            console.print(f"  riga / row {rejection['row']}: {reasons}", markup=False)
+    console.print(f"Rapporto / report: {result.report_path}")
