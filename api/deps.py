@@ -1,11 +1,12 @@
-"""Request dependencies: the database session and small parameter parsers."""
+"""Request dependencies: the database session, and a connection of the async pool."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from observatory.db import new_session
@@ -18,3 +19,12 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """Yield a connection of the app's async pool (opened in the lifespan), returned after."""
+    async with request.app.state.pool.connection() as conn:
+        yield conn
+
+
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]

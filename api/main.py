@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.routes import health
+from api.errors import register_error_handlers
+from api.openapi import install_openapi_30
+from api.routes import health, ogc, spatial
 from observatory import __version__
+from observatory.pool import open_pool
 from observatory.settings import get_settings
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the async connection pool for the app's life."""
+    app.state.pool = await open_pool(get_settings().sqlalchemy_url)
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
 def create_app() -> FastAPI:
-    """Build the app: routers, CORS (closed unless configured)."""
+    """Build the app: routers, problem-details errors, CORS (closed unless configured)."""
     settings = get_settings()
     app = FastAPI(
         title="Osservatorio API",
@@ -20,10 +36,15 @@ def create_app() -> FastAPI:
             "Servizi per cittadini stranieri nel Sud Italia: OGC API - Features, "
             "query spaziali, analisi ed esportazioni."
         ),
+        lifespan=lifespan,
     )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    app.include_router(ogc.router)
+    app.include_router(spatial.router)
+    register_error_handlers(app)
+    install_openapi_30(app)
     return app

@@ -1,0 +1,150 @@
+"""Spatial queries: nearest services, services within a place, summaries and gap exports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from api.deps import ConnectionDep
+from api.params import (
+    MAX_CODE,
+    BboxDep,
+    LimitDep,
+    OffsetDep,
+    ServiceFiltersDep,
+    parse_category,
+)
+from api.responses import GEOJSON, JSON, feature_collection, link, page_links
+from observatory import spatial
+from observatory.errors import InvalidInput
+from observatory.features import Circle, ItemsQuery
+
+router = APIRouter(tags=["spatial queries"])
+
+Latitude = Annotated[float, Query(ge=-90, le=90, description="latitude, WGS84 degrees")]
+Longitude = Annotated[float, Query(ge=-180, le=180, description="longitude, WGS84 degrees")]
+GEOJSON_RESPONSE = {200: {"content": {GEOJSON: {}}, "description": "a GeoJSON FeatureCollection"}}
+
+
+@router.get(
+    "/services/nearest",
+    summary="The k nearest services to a point",
+    response_class=Response,
+    responses=GEOJSON_RESPONSE,
+)
+async def nearest(
+    request: Request,
+    conn: ConnectionDep,
+    lat: Latitude,
+    lon: Longitude,
+    filters: ServiceFiltersDep,
+    k: Annotated[int, Query(ge=1, le=100, description="how many services")] = 10,
+    max_km: Annotated[
+        float | None, Query(gt=0, le=1000, description="search no farther than this")
+    ] = None,
+) -> Response:
+    """Nearest services by geodesic distance (distance_km in each), optionally filtered."""
+    page = await spatial.nearest(conn, lon, lat, k, filters, max_km)
+    return feature_collection(page, [link(str(request.url), "self", GEOJSON, "this result")])
+
+
+@router.get(
+    "/services/within",
+    summary="Services within an area, a comune, a bbox or a radius",
+    response_class=Response,
+    responses=GEOJSON_RESPONSE,
+)
+async def within(
+    request: Request,
+    conn: ConnectionDep,
+    filters: ServiceFiltersDep,
+    bbox: BboxDep,
+    limit: LimitDep,
+    offset: OffsetDep = 0,
+    area: Annotated[str | None, Query(max_length=60, description="territorial area")] = None,
+    municipality_code: Annotated[
+        int | None, Query(ge=1, le=MAX_CODE, description="ISTAT code of a comune")
+    ] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="circle centre")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="circle centre")] = None,
+    radius_km: Annotated[
+        float | None, Query(gt=0, le=500, description="circle radius (with lat, lon)")
+    ] = None,
+) -> Response:
+    """Services inside exactly one of: an area, a comune, a bbox, a circle (lat, lon, radius_km)."""
+    circle_parts = (lat, lon, radius_km)
+    if any(part is not None for part in circle_parts) and None in circle_parts:
+        raise InvalidInput("a circle needs lat, lon and radius_km together")
+    places = {"area": area, "municipality_code": municipality_code}
+    given = [name for name, value in places.items() if value is not None]
+    given += ["bbox"] * (bbox is not None) + ["circle"] * (radius_km is not None)
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of area, municipality_code, bbox or lat+lon+radius_km")
+    for name in ("area", "municipality_code"):
+        if places[name] is not None:
+            await spatial.check_place(conn, name, places[name])
+            filters = {**filters, name: places[name]}
+    circle = None
+    if lat is not None and lon is not None and radius_km is not None:
+        circle = Circle(lon, lat, radius_km * 1000)
+    query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, circle=circle, filters=filters)
+    page = await spatial.SERVICES.items(conn, query)
+    return feature_collection(page, page_links(request, query, page))
+
+
+@router.get("/stats/regions", summary="Per-region summary for dashboards")
+async def region_summary(
+    conn: ConnectionDep,
+    region: Annotated[str | None, Query(max_length=60, description="region code or name")] = None,
+) -> Response:
+    """Comuni, areas, residents and active services (total and per top category) per region."""
+    return Response(await spatial.region_summary(conn, region), media_type=JSON)
+
+
+@router.get("/stats/{kind}", summary="Stored analysis per region, province or area")
+async def analysis_summary(
+    conn: ConnectionDep,
+    kind: Literal["density", "coverage", "access", "gaps"],
+    category: Annotated[str | None, Query(description="category code; none = all")] = None,
+    by: Literal["region", "province", "area"] = "region",
+) -> Response:
+    """Density, coverage, access or gaps of the latest analysis run, summed per group."""
+    code = parse_category(category) if category is not None else None
+    return Response(await spatial.analysis_summary(conn, kind, code, by), media_type=JSON)
+
+
+@router.get(
+    "/exports/gaps/{category}",
+    summary="Download the latest gap analysis of a category (GeoJSON)",
+    response_class=StreamingResponse,
+    responses=GEOJSON_RESPONSE,
+)
+async def gaps_export(
+    request: Request,
+    conn: ConnectionDep,
+    category: str,
+    only_gaps: Annotated[bool, Query(description="false: every comune analysed")] = True,
+) -> StreamingResponse:
+    """The gap comuni of the latest run, with the run's parameters, as a GeoJSON attachment."""
+    code = parse_category(category)
+    run, run_id = await spatial.latest_run(conn, "gaps", code)
+    pool = request.app.state.pool
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"type":"FeatureCollection","analysis":' + run + b',"features":['
+        async with pool.connection() as stream_conn:
+            first = True
+            async for feature in spatial.stream_gap_features(stream_conn, code, run_id, only_gaps):
+                yield feature if first else b"," + feature
+                first = False
+        yield b"]}"
+
+    filename = f"gaps-{code}-run{run_id}.geojson"
+    return StreamingResponse(
+        body(),
+        media_type=GEOJSON,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,233 @@
+"""The base of every collection provider: SQL built from whitelisted fragments, values bound."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from psycopg import AsyncConnection, sql
+
+from observatory.errors import InvalidInput, NotFound
+from observatory.pool import fetch_row
+
+COORDINATE_PRECISION = 6
+COUNT_TTL_S = 10.0
+ENVELOPE = sql.SQL("ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
+POINT = sql.SQL("ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)")
+REGION_CODE = sql.SQL(
+    "(SELECT code FROM region WHERE code::text = %(region)s OR lower(name) = lower(%(region)s))"
+)
+
+_counts: dict[str, tuple[float, int]] = {}
+
+Bbox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Circle:
+    """A point (WGS84) and a radius in metres."""
+
+    lon: float
+    lat: float
+    radius_m: float
+
+
+def within_distance(geometry: sql.Composable, radius_m: sql.Composable) -> sql.Composable:
+    """`geometry` lies within `radius_m` metres (geodesic) of %(lon)s, %(lat)s.
+
+    A box in degrees, never smaller than the circle, lets the GiST index prefilter.
+    """
+    return sql.SQL(
+        "{geometry} && ST_Expand({point}, "
+        "{radius} / (110000 * greatest(cos(radians(%(lat)s)), 0.01))) "
+        "AND ST_DWithin({geometry}::geography, {point}::geography, {radius})"
+    ).format(geometry=geometry, point=POINT, radius=radius_m)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A property filter: its condition, and a query finding its value when it exists."""
+
+    condition: sql.Composable
+    exists: sql.Composable | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """A validated items request: page, bounding box and property filters."""
+
+    limit: int
+    offset: int = 0
+    bbox: Bbox | None = None
+    circle: Circle | None = None
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of features: the JSON array as PostgreSQL wrote it, and the counts."""
+
+    features: bytes
+    number_matched: int
+    number_returned: int
+
+
+def where_clause(conditions: list[sql.Composable]) -> sql.Composable:
+    """` WHERE a AND b ...`, or nothing when there is no condition."""
+    if not conditions:
+        return sql.SQL("")
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+
+
+class Provider:
+    """A collection: its source table, key, geometry, whitelisted properties and filters."""
+
+    id: str
+    title: str
+    description: str
+    source: sql.Composable
+    key: sql.Composable
+    key_type: type = int
+    geometry: sql.Composable
+    properties: ClassVar[dict[str, sql.Composable]] = {}
+    filters: ClassVar[dict[str, Filter]] = {}
+
+    @property
+    def base_condition(self) -> sql.Composable | None:
+        """A condition every query of the collection carries (none by default)."""
+        return None
+
+    @property
+    def base_params(self) -> dict[str, Any]:
+        """The values of the base condition's parameters."""
+        return {}
+
+    def bbox_condition(self) -> sql.Composable:
+        """Features intersecting the bounding box %(minx)s..%(maxy)s."""
+        return sql.SQL("ST_Intersects({}, {})").format(self.geometry, ENVELOPE)
+
+    def feature(self, extra: Mapping[str, sql.Composable] | None = None) -> sql.Composable:
+        """The expression writing one compact GeoJSON Feature (text) from a source row."""
+        columns = {**self.properties, **(extra or {})}
+        properties = sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(expression, sql.Identifier(name))
+            for name, expression in columns.items()
+        )
+        return sql.SQL(
+            "(SELECT row_to_json(f)::text FROM (SELECT 'Feature' AS type, {key} AS id, "
+            "ST_AsGeoJSON({geometry}, {precision})::json AS geometry, "
+            "(SELECT row_to_json(p) FROM (SELECT {properties}) p) AS properties) f)"
+        ).format(
+            key=self.key,
+            geometry=self.geometry,
+            precision=sql.Literal(COORDINATE_PRECISION),
+            properties=properties,
+        )
+
+    def conditions(self, query: ItemsQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
+        """The conditions of `query` and their parameters; refuse filters the collection lacks."""
+        conditions: list[sql.Composable] = []
+        params = dict(self.base_params)
+        if self.base_condition is not None:
+            conditions.append(self.base_condition)
+        if query.bbox is not None:
+            conditions.append(self.bbox_condition())
+            params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
+        if query.circle is not None:
+            conditions.append(within_distance(self.geometry, sql.SQL("%(radius_m)s")))
+            params.update(
+                lon=query.circle.lon, lat=query.circle.lat, radius_m=query.circle.radius_m
+            )
+        for name, value in query.filters.items():
+            if name not in self.filters:
+                accepted = ", ".join(sorted(self.filters)) or "none"
+                raise InvalidInput(
+                    f"collection {self.id!r} has no filter {name!r} (accepted: {accepted})"
+                )
+            conditions.append(self.filters[name].condition)
+            params[name] = value
+        return conditions, params
+
+    async def items(self, conn: AsyncConnection, query: ItemsQuery) -> Page:
+        """One page of features matching `query`, ordered by key: keys first, then features.
+
+        A filtered query materialises its matching keys (so the planner cannot walk the
+        primary key past rows the filter rejects) and counts them in the same statement;
+        an unfiltered one walks the key and takes the count from `count_all`.
+        """
+        conditions, params = self.conditions(query)
+        keys = (
+            sql.SQL(
+                "matched AS MATERIALIZED (SELECT {key} AS k FROM {source}{where}), "
+                "page AS MATERIALIZED (SELECT k FROM matched ORDER BY k "
+                "LIMIT %(limit)s OFFSET %(offset)s)"
+            )
+            if conditions
+            else sql.SQL(
+                "page AS MATERIALIZED (SELECT {key} AS k FROM {source} ORDER BY {key} "
+                "LIMIT %(limit)s OFFSET %(offset)s)"
+            )
+        ).format(key=self.key, source=self.source, where=where_clause(conditions))
+        base = [self.base_condition] if self.base_condition is not None else []
+        statement = sql.SQL(
+            "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY page.k), '') "
+            "|| ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
+        ).format(
+            keys=keys,
+            feature=self.feature(),
+            matched=sql.SQL("(SELECT count(*) FROM matched)" if conditions else "NULL::bigint"),
+            source=self.source,
+            key=self.key,
+            base=where_clause(base),
+        )
+        params.update(limit=query.limit, offset=query.offset)
+        row = await fetch_row(conn, statement, params)
+        assert row is not None
+        features, returned, matched = row
+        if matched is None:
+            matched = await self.count_all(conn)
+        if matched == 0:
+            await self.check_filter_values(conn, query)
+        return Page(features, matched, returned)
+
+    async def count_all(self, conn: AsyncConnection) -> int:
+        """How many features the collection holds, cached for COUNT_TTL_S seconds."""
+        now = time.monotonic()
+        cached = _counts.get(self.id)
+        if cached and cached[0] > now:
+            return cached[1]
+        statement = sql.SQL("SELECT count(*) FROM {source}").format(source=self.source)
+        row = await fetch_row(conn, statement, {})
+        assert row is not None
+        _counts[self.id] = (now + COUNT_TTL_S, row[0])
+        return row[0]
+
+    async def check_filter_values(self, conn: AsyncConnection, query: ItemsQuery) -> None:
+        """Raise InvalidInput naming the first filter value that does not exist."""
+        for name, value in query.filters.items():
+            exists = self.filters[name].exists
+            if exists is not None and await fetch_row(conn, exists, {name: value}) is None:
+                raise InvalidInput(f"unknown {name} {value!r}")
+
+    def parse_key(self, feature_id: str) -> Any:
+        """The feature id in the key's type; NotFound when it cannot be one."""
+        try:
+            return self.key_type(feature_id)
+        except ValueError:
+            raise NotFound(f"no feature {feature_id!r} in collection {self.id!r}") from None
+
+    async def item(self, conn: AsyncConnection, feature_id: str) -> bytes:
+        """One feature by id, as GeoJSON bytes; NotFound when absent."""
+        conditions = [self.base_condition] if self.base_condition is not None else []
+        conditions.append(sql.SQL("{} = %(feature_id)s").format(self.key))
+        statement = sql.SQL("SELECT {feature} FROM {source}{where}").format(
+            feature=self.feature(), source=self.source, where=where_clause(conditions)
+        )
+        params = {**self.base_params, "feature_id": self.parse_key(feature_id)}
+        row = await fetch_row(conn, statement, params)
+        if row is None:
+            raise NotFound(f"no feature {feature_id!r} in collection {self.id!r}")
+        return row[0]
