@@ -155,8 +155,9 @@ ANALYSIS_SUMMARY = SQL(
         SELECT {code} AS code, {name} AS name, count(*) AS municipalities,
             sum(r.demand) AS demand, sum(m.area_km2) AS area_km2,
             sum(r.services_count) AS services,
-            sum(r.demand) FILTER (WHERE r.covered) AS covered_demand,
-            count(*) FILTER (WHERE r.is_gap) AS gaps,
+            CASE WHEN count(r.covered) > 0
+                 THEN coalesce(sum(r.demand) FILTER (WHERE r.covered), 0) END AS covered_demand,
+            CASE WHEN count(r.is_gap) > 0 THEN count(*) FILTER (WHERE r.is_gap) END AS gaps,
             sum(r.unmet_demand) AS unmet_demand,
             sum(r.access_per_10k * r.demand) / nullif(sum(r.demand), 0) AS access_per_10k
         FROM analysis_result r JOIN municipality m ON m.code = r.municipality_code {join}
