@@ -11,26 +11,26 @@ OPENAPI_VERSION = "3.0.3"
 
 
 def to_openapi_30(node: Any) -> Any:
-    """Rewrite 3.1-only schema forms: `anyOf [X, null]` → nullable X, `examples` → `example`."""
+    """Rewrite 3.1-only schema forms: `anyOf [X, null]` → nullable X, `const`, `examples`."""
     if isinstance(node, list):
         return [to_openapi_30(item) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {key: to_openapi_30(value) for key, value in node.items()}
+    node = dict(node)
     variants = node.get("anyOf")
     if isinstance(variants, list) and {"type": "null"} in variants:
         rest = [variant for variant in variants if variant != {"type": "null"}]
         node.pop("anyOf")
         node.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
         node["nullable"] = True
-    if node.get("type") == "null":
-        node.pop("type")
-        node["nullable"] = True
+    node = {key: to_openapi_30(value) for key, value in node.items()}
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
     for bound in ("exclusiveMinimum", "exclusiveMaximum"):
         if isinstance(node.get(bound), int | float) and not isinstance(node[bound], bool):
             node[bound.replace("exclusiveM", "m")] = node[bound]
             node[bound] = True
-    if "examples" in node and isinstance(node["examples"], list) and "in" not in node:
+    if isinstance(node.get("examples"), list) and "in" not in node:
         examples = node.pop("examples")
         if examples:
             node["example"] = examples[0]

@@ -9,7 +9,13 @@ from psycopg import AsyncConnection, sql
 
 from observatory.errors import NotFound
 from observatory.features import Circle, Gaps, ItemsQuery, Page, Services
-from observatory.features.base import POINT, REGION_CODE, where_clause, within_distance
+from observatory.features.base import (
+    POINT,
+    REGION_CODE,
+    degrees,
+    where_clause,
+    within_distance,
+)
 from observatory.pool import RawLoader, fetch_row
 
 SQL = sql.SQL
@@ -50,7 +56,8 @@ async def nearest(
         where_near=where_clause(near),
         feature=SERVICES.feature({"distance_km": SQL("round((s.d / 1000)::numeric, 3)")}),
     )
-    row = await fetch_row(conn, statement, {**params, "lon": lon, "lat": lat, "k": k})
+    point = {"lon": degrees(lon), "lat": degrees(lat)}
+    row = await fetch_row(conn, statement, {**params, **point, "k": k})
     assert row is not None
     if row[1] == 0:
         await SERVICES.check_filter_values(conn, ItemsQuery(limit=k, filters=filters))

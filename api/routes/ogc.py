@@ -23,7 +23,11 @@ CONFORMANCE = [
 ]
 FormatQuery = Annotated[Literal["json"] | None, Query(description="response format")]
 CollectionId = Annotated[
-    str, Path(description="services, municipalities, areas, provinces, regions, gaps-<category>")
+    str,
+    Path(
+        description="services, municipalities, areas, provinces, regions, gaps-<category>",
+        examples=["services"],
+    ),
 ]
 
 

@@ -43,7 +43,7 @@ async def nearest(
     filters: ServiceFiltersDep,
     k: Annotated[int, Query(ge=1, le=100, description="how many services")] = 10,
     max_km: Annotated[
-        float | None, Query(gt=0, le=1000, description="search no farther than this")
+        float | None, Query(ge=0.001, le=1000, description="search no farther than this")
     ] = None,
 ) -> Response:
     """Nearest services by geodesic distance (distance_km in each), optionally filtered."""
@@ -71,7 +71,7 @@ async def within(
     lat: Annotated[float | None, Query(ge=-90, le=90, description="circle centre")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="circle centre")] = None,
     radius_km: Annotated[
-        float | None, Query(gt=0, le=500, description="circle radius (with lat, lon)")
+        float | None, Query(ge=0.001, le=500, description="circle radius (with lat, lon)")
     ] = None,
 ) -> Response:
     """Services inside exactly one of: an area, a comune, a bbox, a circle (lat, lon, radius_km)."""

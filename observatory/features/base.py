@@ -25,6 +25,11 @@ _counts: dict[str, tuple[float, int]] = {}
 Bbox = tuple[float, float, float, float]
 
 
+def degrees(value: float) -> float:
+    """A coordinate rounded to 1e-9 degrees (0.1 mm): no subnormal float reaches PostgreSQL."""
+    return round(value, 9)
+
+
 @dataclass(frozen=True)
 class Circle:
     """A point (WGS84) and a radius in metres."""
@@ -32,6 +37,10 @@ class Circle:
     lon: float
     lat: float
     radius_m: float
+
+    def params(self) -> dict[str, float]:
+        """The bind parameters of `within_distance`."""
+        return {"lon": degrees(self.lon), "lat": degrees(self.lat), "radius_m": self.radius_m}
 
 
 def within_distance(geometry: sql.Composable, radius_m: sql.Composable) -> sql.Composable:
@@ -138,9 +147,7 @@ class Provider:
             params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
         if query.circle is not None:
             conditions.append(within_distance(self.geometry, sql.SQL("%(radius_m)s")))
-            params.update(
-                lon=query.circle.lon, lat=query.circle.lat, radius_m=query.circle.radius_m
-            )
+            params.update(query.circle.params())
         for name, value in query.filters.items():
             if name not in self.filters:
                 accepted = ", ".join(sorted(self.filters)) or "none"
