@@ -1,4 +1,4 @@
-"""Query-parameter parsers: small dependencies that validate and raise domain errors (tipg)."""
+"""Query-parameter parsers: small async dependencies (no threadpool hop) raising domain errors."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MAX_OFFSET = 1_000_000_000
 MAX_CODE = 999_999
 
 
-def bbox_query(
+async def bbox_query(
     bbox: Annotated[
         str | None,
         Query(
@@ -50,7 +50,7 @@ def bbox_query(
     return (minx, miny, maxx, maxy)
 
 
-def limit_query(
+async def limit_query(
     limit: Annotated[
         int | None,
         Query(
@@ -87,7 +87,7 @@ def _codes(value: str | None, name: str) -> list[str] | None:
     return codes
 
 
-def service_filters(
+async def service_filters(
     category: Annotated[
         str | None,
         Query(description="category code; a top-level code (SAN) includes its children (SAN-ASL)"),
@@ -123,7 +123,7 @@ def service_filters(
     return filters
 
 
-def place_filters(
+async def place_filters(
     municipality_code: Annotated[
         int | None, Query(ge=1, le=MAX_CODE, description="ISTAT code of a comune")
     ] = None,
@@ -139,7 +139,7 @@ def place_filters(
     return {name: value for name, value in given.items() if value is not None}
 
 
-def feature_filters(
+async def feature_filters(
     services: Annotated[dict[str, Any], Depends(service_filters)],
     places: Annotated[dict[str, Any], Depends(place_filters)],
     province: Annotated[

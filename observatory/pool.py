@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
+from psycopg.abc import Query
 from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
@@ -46,7 +47,7 @@ async def open_pool(sqlalchemy_url: str) -> AsyncConnectionPool:
 
 
 async def fetch_row(
-    conn: AsyncConnection, query: sql.Composable, params: dict[str, Any]
+    conn: AsyncConnection, query: Query, params: dict[str, Any]
 ) -> tuple[Any, ...] | None:
     """Run `query` and return its first row, `json` and `text` columns as raw bytes."""
     cursor = conn.cursor()

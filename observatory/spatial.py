@@ -12,6 +12,7 @@ from observatory.features import Circle, Gaps, ItemsQuery, Page, Services
 from observatory.features.base import (
     POINT,
     REGION_CODE,
+    compiled,
     degrees,
     where_clause,
     within_distance,
@@ -50,11 +51,14 @@ async def nearest(
     circle = Circle(lon, lat, max_km * 1000) if max_km is not None else None
     conditions, params = SERVICES.conditions(ItemsQuery(limit=k, circle=circle, filters=filters))
     near = [*conditions, within_distance(SQL("s.geom"), SQL("reach.m"))]
-    statement = NEAREST.format(
-        point=POINT,
-        where=where_clause(conditions),
-        where_near=where_clause(near),
-        feature=SERVICES.feature({"distance_km": SQL("round((s.d / 1000)::numeric, 3)")}),
+    statement = compiled(
+        ("nearest", circle is None, *filters),
+        lambda: NEAREST.format(
+            point=POINT,
+            where=where_clause(conditions),
+            where_near=where_clause(near),
+            feature=SERVICES.feature({"distance_km": SQL("round((s.d / 1000)::numeric, 3)")}),
+        ),
     )
     point = {"lon": degrees(lon), "lat": degrees(lat)}
     row = await fetch_row(conn, statement, {**params, **point, "k": k})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -21,6 +21,7 @@ REGION_CODE = sql.SQL(
 )
 
 _counts: dict[str, tuple[float, int]] = {}
+_statements: dict[tuple[Any, ...], str] = {}
 
 Bbox = tuple[float, float, float, float]
 
@@ -82,6 +83,14 @@ class Page:
     features: bytes
     number_matched: int
     number_returned: int
+
+
+def compiled(shape: tuple[Any, ...], build: Callable[[], sql.Composable]) -> str:
+    """The SQL text of a statement shape, composed once per process."""
+    found = _statements.get(shape)
+    if found is None:
+        found = _statements[shape] = build().as_string()
+    return found
 
 
 def where_clause(conditions: list[sql.Composable]) -> sql.Composable:
@@ -166,6 +175,20 @@ class Provider:
         an unfiltered one walks the key and takes the count from `count_all`.
         """
         conditions, params = self.conditions(query)
+        shape = (self.id, query.bbox is None, query.circle is None, *query.filters)
+        statement = compiled(("items", *shape), lambda: self._items_statement(conditions))
+        params.update(limit=query.limit, offset=query.offset)
+        row = await fetch_row(conn, statement, params)
+        assert row is not None
+        features, returned, matched = row
+        if matched is None:
+            matched = await self.count_all(conn)
+        if matched == 0:
+            await self.check_filter_values(conn, query)
+        return Page(features, matched, returned)
+
+    def _items_statement(self, conditions: list[sql.Composable]) -> sql.Composable:
+        """The statement of `items` for these conditions."""
         keys = (
             sql.SQL(
                 "matched AS MATERIALIZED (SELECT {key} AS k FROM {source}{where}), "
@@ -179,7 +202,7 @@ class Provider:
             )
         ).format(key=self.key, source=self.source, where=where_clause(conditions))
         base = [self.base_condition] if self.base_condition is not None else []
-        statement = sql.SQL(
+        return sql.SQL(
             "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY page.k), '') "
             "|| ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
         ).format(
@@ -190,15 +213,6 @@ class Provider:
             key=self.key,
             base=where_clause(base),
         )
-        params.update(limit=query.limit, offset=query.offset)
-        row = await fetch_row(conn, statement, params)
-        assert row is not None
-        features, returned, matched = row
-        if matched is None:
-            matched = await self.count_all(conn)
-        if matched == 0:
-            await self.check_filter_values(conn, query)
-        return Page(features, matched, returned)
 
     async def count_all(self, conn: AsyncConnection) -> int:
         """How many features the collection holds, cached for COUNT_TTL_S seconds."""
@@ -226,13 +240,17 @@ class Provider:
         except ValueError:
             raise NotFound(f"no feature {feature_id!r} in collection {self.id!r}") from None
 
-    async def item(self, conn: AsyncConnection, feature_id: str) -> bytes:
-        """One feature by id, as GeoJSON bytes; NotFound when absent."""
+    def _item_statement(self) -> sql.Composable:
+        """The statement of `item`."""
         conditions = [self.base_condition] if self.base_condition is not None else []
         conditions.append(sql.SQL("{} = %(feature_id)s").format(self.key))
-        statement = sql.SQL("SELECT {feature} FROM {source}{where}").format(
+        return sql.SQL("SELECT {feature} FROM {source}{where}").format(
             feature=self.feature(), source=self.source, where=where_clause(conditions)
         )
+
+    async def item(self, conn: AsyncConnection, feature_id: str) -> bytes:
+        """One feature by id, as GeoJSON bytes; NotFound when absent."""
+        statement = compiled(("item", self.id), self._item_statement)
         params = {**self.base_params, "feature_id": self.parse_key(feature_id)}
         row = await fetch_row(conn, statement, params)
         if row is None:
