@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import ConnectionDep
+from api.html import HTML, render, wants_html
 from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import GEOJSON, JSON, feature_collection, json_response, link, page_links
 from observatory import features
@@ -19,9 +20,13 @@ OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
-    for name in ("core", "geojson", "oas30")
+    for name in ("core", "geojson", "oas30", "html")
 ]
-FormatQuery = Annotated[Literal["json"] | None, Query(description="response format")]
+FormatQuery = Annotated[
+    Literal["json", "html"] | None,
+    Query(description="response format (default json; html for browsers)"),
+]
+TITLE = "Osservatorio - servizi per cittadini stranieri / foreign citizens' services"
 CollectionId = Annotated[
     str,
     Path(
@@ -35,13 +40,26 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def _respond(
+    request: Request, f: str | None, document: dict[str, Any], title: str, media_type: str = JSON
+) -> Response:
+    """The document as JSON or HTML, linking to the other format as `alternate`."""
+    html = wants_html(request, f)
+    other = request.url.include_query_params(f="json" if html else "html")
+    alternate = link(str(other), "alternate", media_type if html else HTML, "other format")
+    document = {**document, "links": [*document.get("links", []), alternate]}
+    return render(document, title) if html else json_response(document, media_type=media_type)
+
+
 @router.get("/", summary="Landing page")
 async def landing(request: Request, f: FormatQuery = None) -> Response:
     """The API's entry point, linking to its description, conformance and collections."""
     base = _base(request)
-    return json_response(
+    return _respond(
+        request,
+        f,
         {
-            "title": "Osservatorio - servizi per cittadini stranieri / foreign citizens' services",
+            "title": TITLE,
             "description": request.app.description,
             "links": [
                 link(f"{base}/", "self", JSON, "this document"),
@@ -50,14 +68,15 @@ async def landing(request: Request, f: FormatQuery = None) -> Response:
                 link(f"{base}/conformance", "conformance", JSON, "conformance classes"),
                 link(f"{base}/collections", "data", JSON, "collections"),
             ],
-        }
+        },
+        TITLE,
     )
 
 
 @router.get("/conformance", summary="Conformance classes")
-async def conformance(f: FormatQuery = None) -> Response:
+async def conformance(request: Request, f: FormatQuery = None) -> Response:
     """The conformance classes the API implements."""
-    return json_response({"conformsTo": CONFORMANCE})
+    return _respond(request, f, {"conformsTo": CONFORMANCE}, "Conformance")
 
 
 def _collection(base: str, provider: Provider, bbox: features.Bbox | None) -> dict[str, Any]:
@@ -84,15 +103,13 @@ async def collections(request: Request, conn: ConnectionDep, f: FormatQuery = No
     """Every collection with its extent and links."""
     base = _base(request)
     bbox = await features.extent(conn)
-    return json_response(
-        {
-            "links": [link(f"{base}/collections", "self", JSON, "collections")],
-            "collections": [
-                _collection(base, provider, bbox)
-                for provider in await features.list_providers(conn)
-            ],
-        }
-    )
+    document = {
+        "links": [link(f"{base}/collections", "self", JSON, "collections")],
+        "collections": [
+            _collection(base, provider, bbox) for provider in await features.list_providers(conn)
+        ],
+    }
+    return _respond(request, f, document, "Collections")
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
@@ -101,7 +118,8 @@ async def collection(
 ) -> Response:
     """One collection's description."""
     provider = await features.get_provider(conn, collection_id)
-    return json_response(_collection(_base(request), provider, await features.extent(conn)))
+    document = _collection(_base(request), provider, await features.extent(conn))
+    return _respond(request, f, document, provider.title)
 
 
 @router.get(
@@ -127,7 +145,17 @@ async def items(
     collection_link = link(
         f"{_base(request)}/collections/{provider.id}", "collection", JSON, provider.title
     )
-    return feature_collection(page, [*page_links(request, query, page), collection_link])
+    links = [*page_links(request, query, page), collection_link]
+    if wants_html(request, f):
+        document = {
+            "numberMatched": page.number_matched,
+            "numberReturned": page.number_returned,
+            "features": orjson.loads(page.features),
+            "links": links,
+        }
+        return _respond(request, f, document, provider.title, GEOJSON)
+    alternate = link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML")
+    return feature_collection(page, [*links, alternate])
 
 
 @router.get(
@@ -151,4 +179,8 @@ async def item(
         link(str(request.url), "self", GEOJSON, "this feature"),
         link(href, "collection", JSON, provider.title),
     ]
+    if wants_html(request, f):
+        document = {**orjson.loads(feature), "links": links}
+        return _respond(request, f, document, f"{provider.title}: {feature_id}", GEOJSON)
+    links.append(link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML"))
     return Response(feature[:-1] + b',"links":' + orjson.dumps(links) + b"}", media_type=GEOJSON)

@@ -18,9 +18,41 @@ def test_landing_links_description_conformance_and_data(client):
     assert rels["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
 
 
-def test_conformance_lists_core_geojson_and_oas30(client):
+def test_conformance_lists_core_geojson_oas30_and_html(client):
     classes = client.get("/conformance").json()["conformsTo"]
-    assert {c.rsplit("/", 1)[1] for c in classes} == {"core", "geojson", "oas30"}
+    assert {c.rsplit("/", 1)[1] for c in classes} == {"core", "geojson", "oas30", "html"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/services",
+        f"{ITEMS}?limit=3",
+        f"{ITEMS}/1",
+    ],
+)
+def test_every_resource_has_an_html_view_linked_as_alternate(client, path):
+    alternate = _rels(client.get(path).json())["alternate"]
+    assert alternate["type"] == "text/html" and "f=html" in alternate["href"]
+    page = client.get(alternate["href"])
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text.startswith("<!doctype html>")
+    assert "</table>" in page.text or path == "/"
+
+
+def test_browsers_get_html_and_clients_get_json(client):
+    browser = client.get("/collections", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.headers["content-type"].startswith("text/html")
+    gdal = client.get("/collections", headers={"Accept": "application/json"})
+    assert gdal.headers["content-type"] == "application/json"
+
+
+def test_items_html_escapes_values(client):
+    page = client.get(ITEMS, params={"limit": 2, "f": "html"}).text
+    assert "Servizio" in page and "<script" not in page
 
 
 def test_openapi_document_is_version_30(client):
@@ -172,7 +204,7 @@ def test_item_returns_one_feature_with_links(client):
     assert response.headers["content-type"] == "application/geo+json"
     feature = response.json()
     assert feature["id"] == first["id"] and feature["properties"] == first["properties"]
-    assert {"self", "collection"} == {link["rel"] for link in feature["links"]}
+    assert {"self", "collection", "alternate"} == {link["rel"] for link in feature["links"]}
 
 
 @pytest.mark.parametrize("feature_id", ["999999999", "abc", "99999999999999999999999"])
