@@ -13,6 +13,8 @@ CATEGORY_EXISTS = SQL("SELECT 1 FROM service_category WHERE code = %(category)s"
 AREA_EXISTS = SQL("SELECT 1 FROM territorial_area WHERE code = %(area)s")
 REGION_EXISTS = SQL("SELECT 1 FROM region WHERE code = {}").format(REGION_CODE)
 MUNICIPALITY_EXISTS = SQL("SELECT 1 FROM municipality WHERE code = %(municipality_code)s")
+AREA_DESCRIPTION = "territorial area code (e.g. napoli)"
+REGION_DESCRIPTION = "region ISTAT code or name (e.g. 15 or Campania)"
 PRIVATE_FIELDS = ("address_1", "postal_code", "phone", "email", "url", "opening_hours")
 
 
@@ -28,11 +30,18 @@ def _columns(alias: str, *names: str) -> dict[str, sql.Composable]:
     return {name: sql.Identifier(alias, name) for name in names}
 
 
-def _area_members(column: str) -> sql.Composable:
+def _area_filter(column: str) -> Filter:
     """`column` is the code of a comune of the area %(area)s."""
-    return SQL(
+    condition = SQL(
         "{} IN (SELECT municipality_code FROM area_municipality WHERE area_code = %(area)s)"
     ).format(sql.Identifier(*column.split(".")))
+    return Filter(condition, AREA_EXISTS, AREA_DESCRIPTION)
+
+
+def _region_filter(column: str) -> Filter:
+    """`column` is the code of the region %(region)s (ISTAT code or name)."""
+    condition = SQL("{} = {}").format(sql.Identifier(*column.split(".")), REGION_CODE)
+    return Filter(condition, REGION_EXISTS, REGION_DESCRIPTION)
 
 
 class Services(Provider):
@@ -79,13 +88,13 @@ class Services(Provider):
             MUNICIPALITY_EXISTS,
             "ISTAT code of the comune",
         ),
-        "area": Filter(_area_members("s.municipality_code"), AREA_EXISTS, "territorial area"),
+        "area": _area_filter("s.municipality_code"),
         "region": Filter(
             SQL(
                 "s.municipality_code IN (SELECT code FROM municipality WHERE region_code = {})"
             ).format(REGION_CODE),
             REGION_EXISTS,
-            "region ISTAT code or name",
+            REGION_DESCRIPTION,
         ),
         "language": Filter(
             SQL("s.languages && %(language)s::varchar[]"),
@@ -121,13 +130,13 @@ class Municipalities(Provider):
         ),
     }
     filters: ClassVar[dict[str, Filter]] = {
-        "region": Filter(SQL("m.region_code = {}").format(REGION_CODE), REGION_EXISTS),
+        "region": _region_filter("m.region_code"),
         "province": Filter(
             SQL("m.province_code = %(province)s"),
             SQL("SELECT 1 FROM province WHERE code = %(province)s"),
             "province ISTAT code",
         ),
-        "area": Filter(SQL("am.area_code = %(area)s"), AREA_EXISTS, "territorial area"),
+        "area": Filter(SQL("am.area_code = %(area)s"), AREA_EXISTS, AREA_DESCRIPTION),
     }
 
 
@@ -151,7 +160,7 @@ class Areas(Provider):
         ),
     }
     filters: ClassVar[dict[str, Filter]] = {
-        "region": Filter(SQL("a.region_code = {}").format(REGION_CODE), REGION_EXISTS),
+        "region": _region_filter("a.region_code"),
     }
 
     def bbox_condition(self) -> sql.Composable:
@@ -174,7 +183,7 @@ class Provinces(Provider):
     geometry = SQL("p.geom")
     properties: ClassVar[dict[str, sql.Composable]] = _columns("p", "name", "short", "region_code")
     filters: ClassVar[dict[str, Filter]] = {
-        "region": Filter(SQL("p.region_code = {}").format(REGION_CODE), REGION_EXISTS),
+        "region": _region_filter("p.region_code"),
     }
 
 
@@ -213,8 +222,8 @@ class Gaps(Provider):
         ),
     }
     filters: ClassVar[dict[str, Filter]] = {
-        "region": Filter(SQL("m.region_code = {}").format(REGION_CODE), REGION_EXISTS),
-        "area": Filter(_area_members("g.municipality_code"), AREA_EXISTS, "territorial area"),
+        "region": _region_filter("m.region_code"),
+        "area": _area_filter("g.municipality_code"),
         "is_gap": Filter(SQL("g.is_gap = %(is_gap)s"), description="true: only the gaps"),
     }
 
