@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 
 from observatory.features import ItemsQuery, Page
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+
+
+def geojson_route(router: APIRouter, path: str, summary: str, what: str) -> Callable:
+    """`router.get` for a route answering GeoJSON bytes, documented as `what`."""
+    return router.get(
+        path,
+        summary=summary,
+        response_class=Response,
+        responses={200: {"content": {GEOJSON: {}}, "description": f"a GeoJSON {what}"}},
+    )
 
 
 def json_response(body: Any, status: int = 200, media_type: str = JSON) -> Response:

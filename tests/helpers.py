@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
+
+def run_sql(url: str, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Run one statement in its own committed transaction; return the first column."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            return list(conn.execute(text(statement), params or {}).scalars())
+    finally:
+        engine.dispose()
+
 
 def assert_valid_feature_collection(body: dict[str, Any]) -> None:
     """Check the GeoJSON and OGC members of a FeatureCollection (RFC 7946, no crs)."""

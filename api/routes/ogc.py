@@ -10,7 +10,15 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.deps import ConnectionDep
 from api.html import HTML, render, wants_html
 from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
-from api.responses import GEOJSON, JSON, feature_collection, json_response, link, page_links
+from api.responses import (
+    GEOJSON,
+    JSON,
+    feature_collection,
+    geojson_route,
+    json_response,
+    link,
+    page_links,
+)
 from observatory import features
 from observatory.features import ItemsQuery, Provider
 
@@ -122,11 +130,8 @@ async def collection(
     return _respond(request, f, document, provider.title)
 
 
-@router.get(
-    "/collections/{collection_id}/items",
-    summary="Features of a collection",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON FeatureCollection"}},
+@geojson_route(
+    router, "/collections/{collection_id}/items", "Features of a collection", "FeatureCollection"
 )
 async def items(
     request: Request,
@@ -158,12 +163,7 @@ async def items(
     return feature_collection(page, [*links, alternate])
 
 
-@router.get(
-    "/collections/{collection_id}/items/{feature_id}",
-    summary="One feature",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON Feature"}},
-)
+@geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")
 async def item(
     request: Request,
     collection_id: CollectionId,

@@ -17,7 +17,7 @@ from api.params import (
     ServiceFiltersDep,
     parse_category,
 )
-from api.responses import GEOJSON, JSON, feature_collection, link, page_links
+from api.responses import GEOJSON, JSON, feature_collection, geojson_route, link, page_links
 from observatory import spatial
 from observatory.errors import InvalidInput
 from observatory.features import Circle, ItemsQuery
@@ -26,14 +26,10 @@ router = APIRouter(tags=["spatial queries"])
 
 Latitude = Annotated[float, Query(ge=-90, le=90, description="latitude, WGS84 degrees")]
 Longitude = Annotated[float, Query(ge=-180, le=180, description="longitude, WGS84 degrees")]
-GEOJSON_RESPONSE = {200: {"content": {GEOJSON: {}}, "description": "a GeoJSON FeatureCollection"}}
 
 
-@router.get(
-    "/services/nearest",
-    summary="The k nearest services to a point",
-    response_class=Response,
-    responses=GEOJSON_RESPONSE,
+@geojson_route(
+    router, "/services/nearest", "The k nearest services to a point", "FeatureCollection"
 )
 async def nearest(
     request: Request,
@@ -51,11 +47,11 @@ async def nearest(
     return feature_collection(page, [link(str(request.url), "self", GEOJSON, "this result")])
 
 
-@router.get(
+@geojson_route(
+    router,
     "/services/within",
-    summary="Services within an area, a comune, a bbox or a radius",
-    response_class=Response,
-    responses=GEOJSON_RESPONSE,
+    "Services within an area, a comune, a bbox or a radius",
+    "FeatureCollection",
 )
 async def within(
     request: Request,
@@ -116,11 +112,11 @@ async def analysis_summary(
     return Response(await spatial.analysis_summary(conn, kind, code, by), media_type=JSON)
 
 
-@router.get(
+@geojson_route(
+    router,
     "/exports/gaps/{category}",
-    summary="Download the latest gap analysis of a category (GeoJSON)",
-    response_class=StreamingResponse,
-    responses=GEOJSON_RESPONSE,
+    "Download the latest gap analysis of a category (GeoJSON)",
+    "FeatureCollection (attachment)",
 )
 async def gaps_export(
     request: Request,

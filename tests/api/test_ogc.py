@@ -1,7 +1,7 @@
 import pytest
 
 from tests.api.conftest import GAPS_CATEGORY, SERVICES
-from tests.helpers import assert_problem, assert_valid_feature_collection
+from tests.helpers import assert_problem, assert_valid_feature_collection, run_sql
 
 ITEMS = "/collections/services/items"
 
@@ -213,24 +213,17 @@ def test_item_unknown_is_404(client, feature_id):
 
 
 def test_private_fields_are_not_published(client, api_database_url):
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(api_database_url)
-    with engine.begin() as conn:
-        service_id = conn.execute(
-            text(
-                "UPDATE service SET private_fields = '{phone,email}' WHERE id = "
-                "(SELECT min(id) FROM service) RETURNING id"
-            )
-        ).scalar_one()
+    [service_id] = run_sql(
+        api_database_url,
+        "UPDATE service SET private_fields = '{phone,email}' "
+        "WHERE id = (SELECT min(id) FROM service) RETURNING id",
+    )
     try:
         properties = client.get(f"{ITEMS}/{service_id}").json()["properties"]
         assert properties["phone"] is None and properties["email"] is None
         assert properties["name"]
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE service SET private_fields = '{}'"))
-        engine.dispose()
+        run_sql(api_database_url, "UPDATE service SET private_fields = '{}' RETURNING id")
 
 
 @pytest.mark.parametrize(

@@ -1,26 +1,19 @@
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.api.conftest import GAPS_CATEGORY
-from tests.helpers import assert_problem, assert_valid_feature_collection
+from tests.helpers import assert_problem, assert_valid_feature_collection, run_sql
 
 NAPOLI = {"lat": 40.8518, "lon": 14.2681}
 
 
 def _brute_force_nearest(url, k, language=None):
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id FROM service WHERE (CAST(:language AS varchar) IS NULL "
-                "OR CAST(:language AS varchar) = ANY(languages)) ORDER BY "
-                "ST_Distance(geom::geography, ST_MakePoint(:lon, :lat)::geography) LIMIT :k"
-            ),
-            {**NAPOLI, "k": k, "language": language},
-        ).scalars()
-        found = list(rows)
-    engine.dispose()
-    return found
+    return run_sql(
+        url,
+        "SELECT id FROM service WHERE (CAST(:language AS varchar) IS NULL "
+        "OR CAST(:language AS varchar) = ANY(languages)) ORDER BY "
+        "ST_Distance(geom::geography, ST_MakePoint(:lon, :lat)::geography) LIMIT :k",
+        {**NAPOLI, "k": k, "language": language},
+    )
 
 
 def test_nearest_matches_a_geodesic_brute_force(client, api_database_url):
@@ -84,16 +77,12 @@ def test_within_each_kind_of_place(client, params):
 
 def test_within_radius_is_geodesic(client, api_database_url):
     body = client.get("/services/within", params={**NAPOLI, "radius_km": 3, "limit": 1000}).json()
-    engine = create_engine(api_database_url)
-    with engine.connect() as conn:
-        expected = conn.execute(
-            text(
-                "SELECT count(*) FROM service WHERE ST_Distance(geom::geography, "
-                "ST_MakePoint(:lon, :lat)::geography) <= 3000"
-            ),
-            NAPOLI,
-        ).scalar_one()
-    engine.dispose()
+    [expected] = run_sql(
+        api_database_url,
+        "SELECT count(*) FROM service WHERE ST_Distance(geom::geography, "
+        "ST_MakePoint(:lon, :lat)::geography) <= 3000",
+        NAPOLI,
+    )
     assert body["numberMatched"] == expected > 0
 
 
