@@ -41,7 +41,7 @@ async def get_provider(conn: AsyncConnection, collection_id: str) -> Provider:
     if collection_id in STATIC_PROVIDERS:
         return STATIC_PROVIDERS[collection_id]
     if collection_id.startswith(GAPS_PREFIX):
-        code = collection_id.removeprefix(GAPS_PREFIX)
+        code = collection_id.removeprefix(GAPS_PREFIX).upper()
         exists = sql.SQL("SELECT 1 FROM service_category WHERE code = %(code)s")
         if await fetch_row(conn, exists, {"code": code}) is not None:
             return Gaps(code)

@@ -264,6 +264,11 @@ def test_gaps_collection_reads_the_latest_run(client):
     assert all(f["properties"]["is_gap"] for f in gaps["features"])
 
 
+def test_gaps_collection_id_ignores_case(client):
+    body = client.get(f"/collections/gaps-{GAPS_CATEGORY.lower()}").json()
+    assert body["id"] == f"gaps-{GAPS_CATEGORY}"
+
+
 def test_gaps_collection_without_run_is_empty(client):
     body = client.get("/collections/gaps-DIS/items").json()
     assert body["numberMatched"] == 0 and body["features"] == []
