@@ -14,13 +14,14 @@ from observatory.pool import fetch_row
 
 COORDINATE_PRECISION = 6
 COUNT_TTL_S = 10.0
+COUNT_CACHE_SIZE = 4096
 ENVELOPE = sql.SQL("ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
 POINT = sql.SQL("ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)")
 REGION_CODE = sql.SQL(
     "(SELECT code FROM region WHERE code::text = %(region)s OR lower(name) = lower(%(region)s))"
 )
 
-_counts: dict[str, tuple[float, int]] = {}
+_counts: dict[tuple[Any, ...], tuple[float, int]] = {}
 _statements: dict[tuple[Any, ...], str] = {}
 
 Bbox = tuple[float, float, float, float]
@@ -58,11 +59,12 @@ def within_distance(geometry: sql.Composable, radius_m: sql.Composable) -> sql.C
 
 @dataclass(frozen=True)
 class Filter:
-    """A property filter: its condition, and a query finding its value when it exists."""
+    """A property filter: its condition, a query finding its value, whether it is a place."""
 
     condition: sql.Composable
     exists: sql.Composable | None = None
     description: str = ""
+    place: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,24 +172,31 @@ class Provider:
     async def items(self, conn: AsyncConnection, query: ItemsQuery) -> Page:
         """One page of features matching `query`, ordered by key: keys first, then features.
 
-        A filtered query materialises its matching keys (so the planner cannot walk the
-        primary key past rows the filter rejects) and counts them in the same statement;
-        an unfiltered one walks the key and takes the count from `count_all`.
+        A query narrowed to a place (bbox, circle, comune, area...) materialises its matching
+        keys, whose rows are stored together, so the planner cannot walk the key past the
+        rows the place rejects, and counts them in the same statement. Other queries let the
+        planner walk the key and count apart (cached); a short page needs no count.
         """
         conditions, params = self.conditions(query)
-        shape = (self.id, query.bbox is None, query.circle is None, *query.filters)
-        statement = compiled(("items", *shape), lambda: self._items_statement(conditions))
-        params.update(limit=query.limit, offset=query.offset)
-        row = await fetch_row(conn, statement, params)
+        fenced = query.bbox is not None or query.circle is not None
+        fenced = fenced or any(self.filters[name].place for name in query.filters)
+        shape = (self.id, fenced, query.bbox is None, query.circle is None, *query.filters)
+        statement = compiled(("items", *shape), lambda: self._items_statement(conditions, fenced))
+        row = await fetch_row(
+            conn, statement, {**params, "limit": query.limit, "offset": query.offset}
+        )
         assert row is not None
         features, returned, matched = row
         if matched is None:
-            matched = await self.count_all(conn)
+            if 0 < returned < query.limit or (returned == 0 and query.offset == 0):
+                matched = query.offset + returned
+            else:
+                matched = await self.count(conn, shape, conditions, params)
         if matched == 0:
             await self.check_filter_values(conn, query)
         return Page(features, matched, returned)
 
-    def _items_statement(self, conditions: list[sql.Composable]) -> sql.Composable:
+    def _items_statement(self, conditions: list[sql.Composable], fenced: bool) -> sql.Composable:
         """The statement of `items` for these conditions."""
         keys = (
             sql.SQL(
@@ -195,9 +204,9 @@ class Provider:
                 "page AS MATERIALIZED (SELECT k FROM matched ORDER BY k "
                 "LIMIT %(limit)s OFFSET %(offset)s)"
             )
-            if conditions
+            if fenced
             else sql.SQL(
-                "page AS MATERIALIZED (SELECT {key} AS k FROM {source} ORDER BY {key} "
+                "page AS MATERIALIZED (SELECT {key} AS k FROM {source}{where} ORDER BY {key} "
                 "LIMIT %(limit)s OFFSET %(offset)s)"
             )
         ).format(key=self.key, source=self.source, where=where_clause(conditions))
@@ -208,22 +217,36 @@ class Provider:
         ).format(
             keys=keys,
             feature=self.feature(),
-            matched=sql.SQL("(SELECT count(*) FROM matched)" if conditions else "NULL::bigint"),
+            matched=sql.SQL("(SELECT count(*) FROM matched)" if fenced else "NULL::bigint"),
             source=self.source,
             key=self.key,
             base=where_clause(base),
         )
 
-    async def count_all(self, conn: AsyncConnection) -> int:
-        """How many features the collection holds, cached for COUNT_TTL_S seconds."""
+    async def count(
+        self,
+        conn: AsyncConnection,
+        shape: tuple[Any, ...],
+        conditions: list[sql.Composable],
+        params: dict[str, Any],
+    ) -> int:
+        """How many features match, cached for COUNT_TTL_S seconds per query and values."""
+        key = (shape, tuple((name, repr(value)) for name, value in params.items()))
         now = time.monotonic()
-        cached = _counts.get(self.id)
+        cached = _counts.get(key)
         if cached and cached[0] > now:
             return cached[1]
-        statement = sql.SQL("SELECT count(*) FROM {source}").format(source=self.source)
-        row = await fetch_row(conn, statement, {})
+        statement = compiled(
+            ("count", *shape),
+            lambda: sql.SQL("SELECT count(*) FROM {source}{where}").format(
+                source=self.source, where=where_clause(conditions)
+            ),
+        )
+        row = await fetch_row(conn, statement, params)
         assert row is not None
-        _counts[self.id] = (now + COUNT_TTL_S, row[0])
+        if len(_counts) >= COUNT_CACHE_SIZE:
+            _counts.clear()
+        _counts[key] = (now + COUNT_TTL_S, row[0])
         return row[0]
 
     async def check_filter_values(self, conn: AsyncConnection, query: ItemsQuery) -> None:

@@ -35,13 +35,13 @@ def _area_filter(column: str) -> Filter:
     condition = SQL(
         "{} IN (SELECT municipality_code FROM area_municipality WHERE area_code = %(area)s)"
     ).format(sql.Identifier(*column.split(".")))
-    return Filter(condition, AREA_EXISTS, AREA_DESCRIPTION)
+    return Filter(condition, AREA_EXISTS, AREA_DESCRIPTION, place=True)
 
 
 def _region_filter(column: str) -> Filter:
     """`column` is the code of the region %(region)s (ISTAT code or name)."""
     condition = SQL("{} = {}").format(sql.Identifier(*column.split(".")), REGION_CODE)
-    return Filter(condition, REGION_EXISTS, REGION_DESCRIPTION)
+    return Filter(condition, REGION_EXISTS, REGION_DESCRIPTION, place=True)
 
 
 class Services(Provider):
@@ -77,8 +77,8 @@ class Services(Provider):
     filters: ClassVar[dict[str, Filter]] = {
         "category": Filter(
             SQL(
-                "s.category_code IN (SELECT code FROM service_category "
-                "WHERE code = %(category)s OR parent_code = %(category)s)"
+                "s.category_code = ANY(ARRAY(SELECT code FROM service_category "
+                "WHERE code = %(category)s OR parent_code = %(category)s))"
             ),
             CATEGORY_EXISTS,
             "category code; a top-level code includes its children",
@@ -87,6 +87,7 @@ class Services(Provider):
             SQL("s.municipality_code = %(municipality_code)s"),
             MUNICIPALITY_EXISTS,
             "ISTAT code of the comune",
+            place=True,
         ),
         "area": _area_filter("s.municipality_code"),
         "region": Filter(
@@ -95,6 +96,7 @@ class Services(Provider):
             ).format(REGION_CODE),
             REGION_EXISTS,
             REGION_DESCRIPTION,
+            place=True,
         ),
         "language": Filter(
             SQL("s.languages && %(language)s::varchar[]"),
@@ -135,8 +137,9 @@ class Municipalities(Provider):
             SQL("m.province_code = %(province)s"),
             SQL("SELECT 1 FROM province WHERE code = %(province)s"),
             "province ISTAT code",
+            place=True,
         ),
-        "area": Filter(SQL("am.area_code = %(area)s"), AREA_EXISTS, AREA_DESCRIPTION),
+        "area": Filter(SQL("am.area_code = %(area)s"), AREA_EXISTS, AREA_DESCRIPTION, place=True),
     }
 
 
