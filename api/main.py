@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,8 +19,14 @@ from observatory.settings import get_settings
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the async connection pool for the app's life."""
+    """Open the async connection pool for the app's life; freeze start-up objects.
+
+    Frozen objects are never traversed again, so a full garbage collection costs well under
+    a millisecond instead of tens: no such pause in the latency tail.
+    """
     app.state.pool = await open_pool(get_settings().sqlalchemy_url)
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
