@@ -173,10 +173,11 @@ def body_sizes(servers: dict[str, str]) -> dict[tuple[str, str], int]:
     return sizes
 
 
-def report(results: dict, sizes: dict) -> None:
+def report(results: dict, sizes: dict, load: tuple[float, float]) -> None:
     """Print the side-by-side table and the verdicts."""
     print(
-        f"\n{SERVICES} services, uvicorn 2 workers each, wrk {SECONDS} s, median of {RUNS} runs\n"
+        f"\n{SERVICES} services, uvicorn 2 workers each, wrk {SECONDS} s, median of {RUNS} runs; "
+        f"{os.cpu_count()} cores, 1-min load average {load[0]:.1f} before, {load[1]:.1f} after\n"
         f"{'request':18} {'ours req/s c1/c8':>17} {'tipg req/s c1/c8':>17} "
         f"{'ratio c1/c8':>12} {'ours p50/p99 c8 ms':>19} {'tipg p99 c8':>11} "
         f"{'body ours/tipg':>16}"
@@ -221,8 +222,10 @@ def main() -> None:
         with ours as ours_url, tipg as tipg_url:
             servers = {"osservatorio": ours_url, "tipg": tipg_url}
             sizes = body_sizes(servers)
+            before = os.getloadavg()[0]
             results = measure(servers)
-        report(results, sizes)
+            after = os.getloadavg()[0]
+        report(results, sizes, (before, after))
 
 
 if __name__ == "__main__":
