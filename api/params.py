@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 from observatory.errors import InvalidInput
-from observatory.features import Bbox
+from observatory.features import Bbox, Circle
 from observatory.settings import get_settings
 from observatory.taxonomy import read_attributes
 
@@ -48,6 +48,22 @@ async def bbox_query(
     if minx > maxx or miny > maxy:
         raise InvalidInput("bbox minimum exceeds maximum: write minLon,minLat,maxLon,maxLat")
     return (minx, miny, maxx, maxy)
+
+
+async def circle_query(
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="circle centre")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="circle centre")] = None,
+    radius_km: Annotated[
+        float | None, Query(ge=0.001, le=500, description="circle radius (with lat, lon)")
+    ] = None,
+) -> Circle | None:
+    """A circle from lat, lon and radius_km, all three or none."""
+    parts = (lat, lon, radius_km)
+    if all(part is None for part in parts):
+        return None
+    if lat is None or lon is None or radius_km is None:
+        raise InvalidInput("a circle needs lat, lon and radius_km together")
+    return Circle(lon, lat, radius_km * 1000)
 
 
 async def limit_query(
@@ -153,6 +169,7 @@ async def feature_filters(
 
 
 BboxDep = Annotated[Bbox | None, Depends(bbox_query)]
+CircleDep = Annotated[Circle | None, Depends(circle_query)]
 LimitDep = Annotated[int, Depends(limit_query)]
 OffsetDep = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="features to skip")]
 ServiceFiltersDep = Annotated[dict[str, Any], Depends(service_filters)]

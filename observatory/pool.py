@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 8
+POOL_TIMEOUT_S = 10.0
 STATEMENT_TIMEOUT_MS = 30_000
 
 
@@ -36,6 +37,7 @@ async def open_pool(sqlalchemy_url: str) -> AsyncConnectionPool:
         libpq_url(sqlalchemy_url),
         min_size=POOL_MIN_SIZE,
         max_size=POOL_MAX_SIZE,
+        timeout=POOL_TIMEOUT_S,
         kwargs={
             "autocommit": True,
             "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
-from observatory.errors import NotFound
+from observatory.errors import InvalidInput, NotFound
 from observatory.features import Circle, Gaps, ItemsQuery, Page, Services
 from observatory.features.base import (
     POINT,
@@ -66,6 +66,16 @@ async def nearest(
     if row[1] == 0:
         await SERVICES.check_filter_values(conn, ItemsQuery(limit=k, filters=filters))
     return Page(row[0], row[1], row[1])
+
+
+async def within(conn: AsyncConnection, query: ItemsQuery) -> Page:
+    """Services inside exactly one place of `query`: an area, a comune, a bbox or a circle."""
+    places = [name for name in ("area", "municipality_code") if name in query.filters]
+    if len(places) + (query.bbox is not None) + (query.circle is not None) != 1:
+        raise InvalidInput("give exactly one of area, municipality_code, bbox or lat+lon+radius_km")
+    for name in places:
+        await check_place(conn, name, query.filters[name])
+    return await SERVICES.items(conn, query)
 
 
 async def check_place(conn: AsyncConnection, name: str, value: Any) -> None:

@@ -12,6 +12,7 @@ from api.deps import ConnectionDep
 from api.params import (
     MAX_CODE,
     BboxDep,
+    CircleDep,
     LimitDep,
     OffsetDep,
     ServiceFiltersDep,
@@ -19,8 +20,7 @@ from api.params import (
 )
 from api.responses import GEOJSON, JSON, feature_collection, geojson_route, link, page_links
 from observatory import spatial
-from observatory.errors import InvalidInput
-from observatory.features import Circle, ItemsQuery
+from observatory.features import ItemsQuery
 
 router = APIRouter(tags=["spatial queries"])
 
@@ -59,35 +59,18 @@ async def within(
     filters: ServiceFiltersDep,
     bbox: BboxDep,
     limit: LimitDep,
+    circle: CircleDep,
     offset: OffsetDep = 0,
     area: Annotated[str | None, Query(max_length=60, description="territorial area")] = None,
     municipality_code: Annotated[
         int | None, Query(ge=1, le=MAX_CODE, description="ISTAT code of a comune")
     ] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90, description="circle centre")] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180, description="circle centre")] = None,
-    radius_km: Annotated[
-        float | None, Query(ge=0.001, le=500, description="circle radius (with lat, lon)")
-    ] = None,
 ) -> Response:
     """Services inside exactly one of: an area, a comune, a bbox, a circle (lat, lon, radius_km)."""
-    circle_parts = (lat, lon, radius_km)
-    if any(part is not None for part in circle_parts) and None in circle_parts:
-        raise InvalidInput("a circle needs lat, lon and radius_km together")
     places = {"area": area, "municipality_code": municipality_code}
-    given = [name for name, value in places.items() if value is not None]
-    given += ["bbox"] * (bbox is not None) + ["circle"] * (radius_km is not None)
-    if len(given) != 1:
-        raise InvalidInput("give exactly one of area, municipality_code, bbox or lat+lon+radius_km")
-    for name in ("area", "municipality_code"):
-        if places[name] is not None:
-            await spatial.check_place(conn, name, places[name])
-            filters = {**filters, name: places[name]}
-    circle = None
-    if lat is not None and lon is not None and radius_km is not None:
-        circle = Circle(lon, lat, radius_km * 1000)
+    filters = {**filters, **{name: value for name, value in places.items() if value is not None}}
     query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, circle=circle, filters=filters)
-    page = await spatial.SERVICES.items(conn, query)
+    page = await spatial.within(conn, query)
     return feature_collection(page, page_links(request, query, page))
 
 
