@@ -66,6 +66,7 @@ test: db  ## set up what the tests need, then run them
 	$(PY) -m pytest
 
 bench: geography  ## run the benchmarks and print the figures
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/run.py
 
 lint: install  ## ruff

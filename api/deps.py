@@ -1,12 +1,13 @@
-"""Request dependencies: the database session, the API-key check and small parameter parsers."""
+"""Request dependencies: the session, an async pool connection, the API-key check, parsers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from observatory import hsds, keys
@@ -109,3 +110,12 @@ def service_filter(
 
 
 ServiceFilterDep = Annotated[hsds.ServiceFilter, Depends(service_filter)]
+
+
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """Yield a connection of the app's async pool (opened in the lifespan), returned after."""
+    async with request.app.state.pool.connection() as conn:
+        yield conn
+
+
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]

@@ -1,16 +1,21 @@
-"""Errors as RFC 9457 problem details: one table from domain error to status, one registration."""
+"""Errors as RFC 9457 problem details: one table from error to status, one registration."""
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 from starlette.exceptions import HTTPException
 
+from api.responses import json_response
 from observatory.errors import (
+    ConfigurationError,
     GeographyNotLoaded,
     InvalidInput,
     LengthRequired,
@@ -24,7 +29,7 @@ from observatory.errors import (
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR: dict[type[ObservatoryError], int] = {
+STATUS_CODES: dict[type[Exception], int] = {
     InvalidInput: 400,
     NotAuthenticated: 401,
     PermissionDenied: 403,
@@ -33,51 +38,66 @@ STATUS_BY_ERROR: dict[type[ObservatoryError], int] = {
     PayloadTooLarge: 413,
     UnsupportedFileType: 415,
     GeographyNotLoaded: 503,
+    ConfigurationError: 500,
+    psycopg.OperationalError: 503,
+    SQLAlchemyOperationalError: 503,
+    PoolTimeout: 503,
+    ObservatoryError: 500,
 }
+PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A problem-details response (`type`, `title`, `status`, `detail`)."""
+def problem(
+    status: int, detail: str, errors: list | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """An RFC 9457 problem-details response (`type`, `title`, `status`, `detail`)."""
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
+    if errors:
+        body["errors"] = errors
+    response = json_response(body, status, PROBLEM_JSON)
+    response.headers.update(headers or {})
     if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="osservatorio"'}
-    return JSONResponse(
-        body, status_code=status, headers=headers, media_type="application/problem+json"
-    )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="osservatorio"'
+    return response
 
 
-def status_of(error: ObservatoryError) -> int:
-    """The HTTP status of a domain error: its most specific class in the table, else 500."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
-    return 500
+def status_of(error: Exception) -> int:
+    """The HTTP status of an error: the first class of the table it is an instance of."""
+    return next(code for kind, code in STATUS_CODES.items() if isinstance(error, kind))
 
 
-async def _domain_error(request: Request, error: ObservatoryError) -> JSONResponse:
+async def _domain_error(request: Request, error: Exception) -> Response:
     status = status_of(error)
-    if status == 500:
-        log.error("%s %s: %s", request.method, request.url.path, error)
-        return problem(status, "internal error: the operators have been told")
+    if status >= 500:
+        log.error("%s %s: %r", request.method, request.url.path, error)
+        if status == 503 and not isinstance(error, GeographyNotLoaded):
+            return problem(status, "the database is unavailable; try again shortly")
+        if status == 500:
+            return problem(status, "internal error: the operators have been told")
     return problem(status, str(error))
 
 
-async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
-    return problem(error.status_code, str(error.detail), error.headers)
+async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+    errors = [
+        {"parameter": ".".join(str(part) for part in item["loc"][1:]), "message": item["msg"]}
+        for item in error.errors()
+    ]
+    detail = "; ".join(f"{item['parameter']}: {item['message']}" for item in errors)
+    return problem(400, f"invalid request: {detail}", errors)
 
 
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    reasons = [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()]
-    return problem(422, "; ".join(reasons))
+async def _http_error(request: Request, error: HTTPException) -> Response:
+    return problem(error.status_code, str(error.detail), headers=error.headers)
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    """Answer every domain, HTTP and validation error with a problem-details body."""
-    app.add_exception_handler(ObservatoryError, _domain_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    """Answer every domain, database, validation and HTTP error with problem details."""
+    for kind in STATUS_CODES:
+        app.add_exception_handler(kind, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
-from api.routes import health, hsds, maps, upload
+from api.openapi import install_openapi_30
+from api.routes import health, hsds, maps, ogc, spatial, upload
 from observatory import __version__
+from observatory.pool import open_pool
 from observatory.settings import get_settings
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the async connection pool for the app's life; freeze start-up objects.
+
+    Frozen objects are never traversed again, so a full garbage collection costs well under
+    a millisecond instead of tens: no such pause in the latency tail.
+    """
+    app.state.pool = await open_pool(get_settings().sqlalchemy_url)
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
 def create_app() -> FastAPI:
-    """Build the app: routers, CORS (closed unless configured)."""
+    """Build the app: routers, problem-details errors, CORS (closed unless configured)."""
     settings = get_settings()
     app = FastAPI(
         title="Osservatorio API",
@@ -21,14 +43,18 @@ def create_app() -> FastAPI:
             "Servizi per cittadini stranieri nel Sud Italia: OGC API - Features, "
             "query spaziali, analisi ed esportazioni."
         ),
+        lifespan=lifespan,
     )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    app.include_router(ogc.router)
+    app.include_router(spatial.router)
     app.include_router(hsds.router)
     app.include_router(upload.router)
     app.include_router(maps.router)
     register_error_handlers(app)
+    install_openapi_30(app)
     return app

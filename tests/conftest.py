@@ -52,18 +52,23 @@ def geopop_south() -> geography.GeopopData:
     return geography.read_geopop(None, list(geography.SOUTHERN_REGIONS))
 
 
+def load_reference_data(url: str, geopop: geography.GeopopData) -> None:
+    """Migrate the database of `url` and store the geography, areas and categories."""
+    db.upgrade(url)
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        geography.store_geopop(session, geopop, "south")
+        areas.store_areas(session, get_settings().areas_file)
+        taxonomy.store_categories(session, get_settings().taxonomy_file)
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
     """A migrated database holding the five regions' geography, areas and categories."""
     url = create_database()
     try:
-        db.upgrade(url)
-        engine = create_engine(url)
-        with Session(engine) as session, session.begin():
-            geography.store_geopop(session, geopop_south, "south")
-            areas.store_areas(session, get_settings().areas_file)
-            taxonomy.store_categories(session, get_settings().taxonomy_file)
-        engine.dispose()
+        load_reference_data(url, geopop_south)
         yield url
     finally:
         drop_database(url)

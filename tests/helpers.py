@@ -1,4 +1,4 @@
-"""Shared test helpers: seeded services, HSDS schemas read in place, problem-details checks."""
+"""Shared test helpers: services, SQL, HSDS schemas read in place, GeoJSON and problem checks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from observatory.models import Service
@@ -67,3 +68,26 @@ def add_service(session: Session, lon: float, lat: float, **fields: Any) -> Serv
     session.add(service)
     session.flush()
     return service
+
+
+def run_sql(url: str, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Run one statement in its own committed transaction; return the first column."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            return list(conn.execute(text(statement), params or {}).scalars())
+    finally:
+        engine.dispose()
+
+
+def assert_valid_feature_collection(body: dict[str, Any]) -> None:
+    """Check the GeoJSON and OGC members of a FeatureCollection (RFC 7946, no crs)."""
+    assert body["type"] == "FeatureCollection"
+    assert "crs" not in body
+    assert body["numberReturned"] == len(body["features"]) <= body["numberMatched"]
+    assert body["timeStamp"].endswith("Z")
+    assert any(link["rel"] == "self" for link in body["links"])
+    for feature in body["features"]:
+        assert feature["type"] == "Feature" and "id" in feature
+        assert feature["geometry"]["type"] in {"Point", "MultiPolygon", "Polygon"}
+        assert "id" not in feature["properties"] and "links" not in feature

@@ -79,9 +79,9 @@ def test_upload_with_right_key_and_unsupported_file_is_415(
     assert_problem(response, 415, fragment)
 
 
-def test_upload_field_with_a_nul_byte_is_422(client, napoli_key):
+def test_upload_field_with_a_nul_byte_is_400(client, napoli_key):
     response = _upload(client, {"X-API-Key": napoli_key}, area="napoli\x00")
-    assert_problem(response, 422, "area")
+    assert_problem(response, 400, "area")
 
 
 def test_upload_column_map_must_be_a_json_object(client, napoli_key):
@@ -108,13 +108,13 @@ def test_upload_without_declared_size_is_411(client, napoli_key):
     assert_problem(response, 411, "Content-Length")
 
 
-def test_upload_without_source_is_422(client, napoli_key):
+def test_upload_without_source_is_400(client, napoli_key):
     response = client.post(
         "/ingest/upload",
         headers={"X-API-Key": napoli_key},
         files={"file": ("survey.csv", SURVEY, CSV)},
     )
-    assert_problem(response, 422, "source")
+    assert_problem(response, 400, "source")
 
 
 # The two tests below need the real ingest pipeline (`ingest.pipeline`, ingest branch):

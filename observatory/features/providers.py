@@ -1,0 +1,260 @@
+"""The observatory's collections: services, the geography, and the latest gaps per category."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from psycopg import sql
+
+from observatory.features.base import ENVELOPE, REGION_CODE, Filter, Provider
+
+SQL = sql.SQL
+CATEGORY_EXISTS = SQL("SELECT 1 FROM service_category WHERE code = %(category)s")
+AREA_EXISTS = SQL("SELECT 1 FROM territorial_area WHERE code = %(area)s")
+REGION_EXISTS = SQL("SELECT 1 FROM region WHERE code = {}").format(REGION_CODE)
+MUNICIPALITY_EXISTS = SQL("SELECT 1 FROM municipality WHERE code = %(municipality_code)s")
+AREA_DESCRIPTION = "territorial area code (e.g. napoli)"
+REGION_DESCRIPTION = "region ISTAT code or name (e.g. 15 or Campania)"
+PRIVATE_FIELDS = ("address_1", "postal_code", "phone", "email", "url", "opening_hours")
+
+
+def _public(column: str) -> sql.Composable:
+    """A service column, or null when the service lists it among its private fields."""
+    return SQL("CASE WHEN {name} = ANY(s.private_fields) THEN NULL ELSE {column} END").format(
+        name=sql.Literal(column), column=sql.Identifier("s", column)
+    )
+
+
+def _columns(alias: str, *names: str) -> dict[str, sql.Composable]:
+    """Properties named like their columns."""
+    return {name: sql.Identifier(alias, name) for name in names}
+
+
+def _area_filter(column: str) -> Filter:
+    """`column` is the code of a comune of the area %(area)s."""
+    condition = SQL(
+        "{} IN (SELECT municipality_code FROM area_municipality WHERE area_code = %(area)s)"
+    ).format(sql.Identifier(*column.split(".")))
+    return Filter(condition, AREA_EXISTS, AREA_DESCRIPTION, place=True)
+
+
+def _region_filter(column: str) -> Filter:
+    """`column` is the code of the region %(region)s (ISTAT code or name)."""
+    condition = SQL("{} = {}").format(sql.Identifier(*column.split(".")), REGION_CODE)
+    return Filter(condition, REGION_EXISTS, REGION_DESCRIPTION, place=True)
+
+
+class Services(Provider):
+    """Services for foreign citizens, one feature per service and location."""
+
+    id = "services"
+    title = "Servizi / Services"
+    description = (
+        "Servizi per cittadini stranieri regolarmente soggiornanti, con lingue parlate, "
+        "destinatari e contatti / services for regularly-resident foreign citizens."
+    )
+    source = SQL("service s")
+    key = SQL("s.id")
+    geometry = SQL("s.geom")
+    properties: ClassVar[dict[str, sql.Composable]] = {
+        **_columns("s", "name", "organization_name"),
+        "category": SQL("s.category_code"),
+        **_columns("s", "municipality_code"),
+        "address": _public("address_1"),
+        **{name: _public(name) for name in PRIVATE_FIELDS[1:]},
+        **_columns(
+            "s",
+            "languages",
+            "target_groups",
+            "access_modes",
+            "mediation_available",
+            "step_free_access",
+            "cost",
+            "status",
+            "geocode_precision",
+        ),
+    }
+    filters: ClassVar[dict[str, Filter]] = {
+        "category": Filter(
+            SQL(
+                "s.category_code = ANY(ARRAY(SELECT code FROM service_category "
+                "WHERE code = %(category)s OR parent_code = %(category)s))"
+            ),
+            CATEGORY_EXISTS,
+            "category code; a top-level code includes its children",
+        ),
+        "municipality_code": Filter(
+            SQL("s.municipality_code = %(municipality_code)s"),
+            MUNICIPALITY_EXISTS,
+            "ISTAT code of the comune",
+            place=True,
+        ),
+        "area": _area_filter("s.municipality_code"),
+        "region": Filter(
+            SQL(
+                "s.municipality_code IN (SELECT code FROM municipality WHERE region_code = {})"
+            ).format(REGION_CODE),
+            REGION_EXISTS,
+            REGION_DESCRIPTION,
+            place=True,
+        ),
+        "language": Filter(
+            SQL("s.languages && %(language)s::varchar[]"),
+            description="ISO 639-1 codes, comma-separated: services speaking any of them",
+        ),
+        "target_group": Filter(
+            SQL("s.target_groups && %(target_group)s::text[]"),
+            description="target group codes, comma-separated: services for any of them",
+        ),
+    }
+
+    def bbox_condition(self) -> sql.Composable:
+        """Points inside the box: the index operator alone is exact."""
+        return SQL("s.geom && {}").format(ENVELOPE)
+
+
+class Municipalities(Provider):
+    """ISTAT comuni with their area and resident population."""
+
+    id = "municipalities"
+    title = "Comuni / Municipalities"
+    description = "Comuni ISTAT con area territoriale e residenti / ISTAT municipalities."
+    source = SQL("municipality m LEFT JOIN area_municipality am ON am.municipality_code = m.code")
+    key = SQL("m.code")
+    geometry = SQL("m.geom")
+    properties: ClassVar[dict[str, sql.Composable]] = {
+        **_columns("m", "name", "province_code", "region_code"),
+        "area": SQL("am.area_code"),
+        "area_km2": SQL("round(m.area_km2::numeric, 3)"),
+        "residents": SQL(
+            "(SELECT p.value FROM population p WHERE p.municipality_code = m.code "
+            "AND p.indicator = 'residents' ORDER BY p.year DESC LIMIT 1)"
+        ),
+    }
+    filters: ClassVar[dict[str, Filter]] = {
+        "region": _region_filter("m.region_code"),
+        "province": Filter(
+            SQL("m.province_code = %(province)s"),
+            SQL("SELECT 1 FROM province WHERE code = %(province)s"),
+            "province ISTAT code",
+            place=True,
+        ),
+        "area": Filter(SQL("am.area_code = %(area)s"), AREA_EXISTS, AREA_DESCRIPTION, place=True),
+    }
+
+
+class Areas(Provider):
+    """Territorial areas (local working groups), each the union of its comuni."""
+
+    id = "areas"
+    title = "Aree territoriali / Territorial areas"
+    description = "Aree dei gruppi di lavoro locali (GdLL), unione dei loro comuni."
+    source = SQL("territorial_area a")
+    key = SQL("a.code")
+    key_type = str
+    geometry = SQL(
+        "(SELECT ST_Multi(ST_Union(m.geom)) FROM area_municipality am "
+        "JOIN municipality m ON m.code = am.municipality_code WHERE am.area_code = a.code)"
+    )
+    properties: ClassVar[dict[str, sql.Composable]] = {
+        **_columns("a", "name", "region_code", "status"),
+        "municipalities": SQL(
+            "(SELECT count(*) FROM area_municipality am WHERE am.area_code = a.code)"
+        ),
+    }
+    filters: ClassVar[dict[str, Filter]] = {
+        "region": _region_filter("a.region_code"),
+    }
+
+    def bbox_condition(self) -> sql.Composable:
+        """Areas with a comune intersecting the box (no union needed)."""
+        return SQL(
+            "EXISTS (SELECT 1 FROM area_municipality am JOIN municipality m "
+            "ON m.code = am.municipality_code WHERE am.area_code = a.code "
+            "AND ST_Intersects(m.geom, {}))"
+        ).format(ENVELOPE)
+
+
+class Provinces(Provider):
+    """ISTAT provinces (and metropolitan cities)."""
+
+    id = "provinces"
+    title = "Province / Provinces"
+    description = "Province e città metropolitane ISTAT / ISTAT provinces."
+    source = SQL("province p")
+    key = SQL("p.code")
+    geometry = SQL("p.geom")
+    properties: ClassVar[dict[str, sql.Composable]] = _columns("p", "name", "short", "region_code")
+    filters: ClassVar[dict[str, Filter]] = {
+        "region": _region_filter("p.region_code"),
+    }
+
+
+class Regions(Provider):
+    """ISTAT regions."""
+
+    id = "regions"
+    title = "Regioni / Regions"
+    description = "Regioni ISTAT / ISTAT regions."
+    source = SQL("region r")
+    key = SQL("r.code")
+    geometry = SQL("r.geom")
+    properties: ClassVar[dict[str, sql.Composable]] = _columns("r", "name")
+
+
+class Gaps(Provider):
+    """The latest gap analysis of one category, one feature per comune."""
+
+    source = SQL("analysis_result g JOIN municipality m ON m.code = g.municipality_code")
+    key = SQL("g.municipality_code")
+    geometry = SQL("m.geom")
+    properties: ClassVar[dict[str, sql.Composable]] = {
+        **_columns("m", "name", "province_code", "region_code"),
+        **_columns(
+            "g",
+            "run_id",
+            "demand",
+            "services_count",
+            "nearest_km",
+            "services_within",
+            "covered",
+            "access_index",
+            "access_per_10k",
+            "unmet_demand",
+            "is_gap",
+        ),
+    }
+    filters: ClassVar[dict[str, Filter]] = {
+        "region": _region_filter("m.region_code"),
+        "area": _area_filter("g.municipality_code"),
+        "is_gap": Filter(SQL("g.is_gap = %(is_gap)s"), description="true: only the gaps"),
+    }
+
+    def __init__(self, category_code: str) -> None:
+        self.category_code = category_code
+        self.id = f"{GAPS_PREFIX}{category_code}"
+        self.title = f"Lacune / Gaps: {category_code}"
+        self.description = (
+            f"Ultima analisi delle lacune per la categoria {category_code} / "
+            "latest gap analysis of the category, per comune (empty until one is run)."
+        )
+
+    @property
+    def base_condition(self) -> sql.Composable:
+        """Only the results of the latest gaps run of the category."""
+        return SQL(
+            "g.run_id = (SELECT id FROM analysis_run WHERE kind = 'gaps' "
+            "AND category_code = %(gap_category)s ORDER BY id DESC LIMIT 1)"
+        )
+
+    @property
+    def base_params(self) -> dict[str, Any]:
+        """The category of the collection."""
+        return {"gap_category": self.category_code}
+
+
+GAPS_PREFIX = "gaps-"
+STATIC_PROVIDERS: dict[str, Provider] = {
+    provider.id: provider
+    for provider in (Services(), Municipalities(), Areas(), Provinces(), Regions())
+}

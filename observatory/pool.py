@@ -1,0 +1,59 @@
+"""The API's async PostgreSQL pool, and JSON fetched as raw bytes for zero-copy responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.abc import Query
+from psycopg.adapt import Loader
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
+
+POOL_MIN_SIZE = 2
+POOL_MAX_SIZE = 8
+POOL_TIMEOUT_S = 10.0
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+class RawLoader(Loader):
+    """Load `json` and `text` values as the bytes PostgreSQL sent, without decoding them."""
+
+    def load(self, data: Any) -> bytes:
+        """Return the value as bytes."""
+        return bytes(data)
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """Turn a SQLAlchemy URL (postgresql+psycopg://...) into a libpq one."""
+    return (
+        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+
+async def open_pool(sqlalchemy_url: str) -> AsyncConnectionPool:
+    """Open an autocommit pool with a statement timeout; connections are made in the background."""
+    pool = AsyncConnectionPool(
+        libpq_url(sqlalchemy_url),
+        min_size=POOL_MIN_SIZE,
+        max_size=POOL_MAX_SIZE,
+        timeout=POOL_TIMEOUT_S,
+        kwargs={
+            "autocommit": True,
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        },
+        open=False,
+    )
+    await pool.open(wait=False)
+    return pool
+
+
+async def fetch_row(
+    conn: AsyncConnection, query: Query, params: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """Run `query` and return its first row, `json` and `text` columns as raw bytes."""
+    cursor = conn.cursor()
+    for type_name in ("json", "text"):
+        cursor.adapters.register_loader(type_name, RawLoader)
+    await cursor.execute(query, params)
+    return await cursor.fetchone()

@@ -1,0 +1,230 @@
+"""Spatial queries over services and the stored analyses: nearest, summaries, gap exports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+
+from observatory.errors import InvalidInput, NotFound
+from observatory.features import Circle, Gaps, ItemsQuery, Page, Services
+from observatory.features.base import (
+    POINT,
+    REGION_CODE,
+    compiled,
+    degrees,
+    where_clause,
+    within_distance,
+)
+from observatory.pool import RawLoader, fetch_row
+
+SQL = sql.SQL
+SERVICES = Services()
+ANALYSIS_KINDS = ("density", "coverage", "access", "gaps")
+
+NEAREST = SQL(
+    "WITH candidates AS ("
+    "SELECT ST_Distance(s.geom::geography, {point}::geography) AS d FROM service s{where} "
+    "ORDER BY s.geom <-> {point} LIMIT %(k)s), "
+    "reach AS (SELECT max(d) + 0.01 AS m FROM candidates) "
+    "SELECT '[' || coalesce(string_agg(s.f, ',' ORDER BY s.d), '') || ']', count(*) FROM ("
+    "SELECT {feature} AS f, s.d FROM ("
+    "SELECT s.*, ST_Distance(s.geom::geography, {point}::geography) AS d "
+    "FROM service s, reach{where_near} ORDER BY d LIMIT %(k)s) s) s"
+)
+
+
+async def nearest(
+    conn: AsyncConnection,
+    lon: float,
+    lat: float,
+    k: int,
+    filters: Mapping[str, Any],
+    max_km: float | None = None,
+) -> Page:
+    """The k nearest services (geodesic), each with its distance_km.
+
+    The GiST index finds k candidates by planar distance; the farthest of them bounds the
+    geodesic search, so the answer is exact where degrees are not isotropic.
+    """
+    circle = Circle(lon, lat, max_km * 1000) if max_km is not None else None
+    conditions, params = SERVICES.conditions(ItemsQuery(limit=k, circle=circle, filters=filters))
+    near = [*conditions, within_distance(SQL("s.geom"), SQL("reach.m"))]
+    statement = compiled(
+        ("nearest", circle is None, *filters),
+        lambda: NEAREST.format(
+            point=POINT,
+            where=where_clause(conditions),
+            where_near=where_clause(near),
+            feature=SERVICES.feature({"distance_km": SQL("round((s.d / 1000)::numeric, 3)")}),
+        ),
+    )
+    point = {"lon": degrees(lon), "lat": degrees(lat)}
+    row = await fetch_row(conn, statement, {**params, **point, "k": k})
+    assert row is not None
+    if row[1] == 0:
+        await SERVICES.check_filter_values(conn, ItemsQuery(limit=k, filters=filters))
+    return Page(row[0], row[1], row[1])
+
+
+async def within(conn: AsyncConnection, query: ItemsQuery) -> Page:
+    """Services inside exactly one place of `query`: an area, a comune, a bbox or a circle."""
+    places = [name for name in ("area", "municipality_code") if name in query.filters]
+    if len(places) + (query.bbox is not None) + (query.circle is not None) != 1:
+        raise InvalidInput("give exactly one of area, municipality_code, bbox or lat+lon+radius_km")
+    for name in places:
+        await check_place(conn, name, query.filters[name])
+    return await SERVICES.items(conn, query)
+
+
+async def check_place(conn: AsyncConnection, name: str, value: Any) -> None:
+    """Raise NotFound when the comune, area or region `value` does not exist."""
+    exists = SERVICES.filters[name].exists
+    if exists is not None and await fetch_row(conn, exists, {name: value}) is None:
+        raise NotFound(f"unknown {name} {value!r}")
+
+
+REGION_SUMMARY = SQL(
+    """
+    WITH services AS (
+        SELECT m.region_code, coalesce(c.parent_code, c.code, 'none') AS category, count(*) AS n
+        FROM service s
+        JOIN municipality m ON m.code = s.municipality_code
+        LEFT JOIN service_category c ON c.code = s.category_code
+        WHERE s.status = 'active'
+        GROUP BY 1, 2
+    ), population_now AS (
+        SELECT m.region_code, p.indicator, sum(p.value) AS value
+        FROM population p JOIN municipality m ON m.code = p.municipality_code
+        WHERE p.year = (SELECT max(q.year) FROM population q WHERE q.indicator = p.indicator)
+        GROUP BY 1, 2
+    ), summary AS (
+        SELECT r.code, r.name,
+            (SELECT count(*) FROM municipality m WHERE m.region_code = r.code) AS municipalities,
+            (SELECT count(*) FROM territorial_area a WHERE a.region_code = r.code) AS areas,
+            (SELECT value FROM population_now p
+             WHERE p.region_code = r.code AND p.indicator = 'residents') AS residents,
+            (SELECT value FROM population_now p
+             WHERE p.region_code = r.code AND p.indicator = 'foreign_residents')
+                AS foreign_residents,
+            (SELECT coalesce(sum(n), 0) FROM services s WHERE s.region_code = r.code) AS services,
+            (SELECT coalesce(json_object_agg(s.category, s.n ORDER BY s.category), '{{}}')
+             FROM services s WHERE s.region_code = r.code) AS services_by_category
+        FROM region r{where}
+    )
+    SELECT coalesce(json_agg(json_build_object(
+        'code', code, 'name', name, 'municipalities', municipalities, 'areas', areas,
+        'residents', residents, 'foreign_residents', foreign_residents, 'services', services,
+        'services_per_10k_residents', round(services * 10000.0 / nullif(residents, 0), 3),
+        'services_by_category', services_by_category) ORDER BY code), '[]'::json)
+    FROM summary
+    """
+)
+
+
+async def region_summary(conn: AsyncConnection, region: str | None = None) -> bytes:
+    """Per region: comuni, areas, residents, active services in total and per top category."""
+    conditions = [] if region is None else [SQL("r.code = {}").format(REGION_CODE)]
+    if region is not None:
+        await check_place(conn, "region", region)
+    row = await fetch_row(
+        conn, REGION_SUMMARY.format(where=where_clause(conditions)), {"region": region}
+    )
+    assert row is not None
+    return row[0]
+
+
+LATEST_RUN = SQL(
+    "SELECT json_build_object('id', id, 'kind', kind, 'category', category_code, "
+    "'parameters', parameters, 'created_at', created_at), id FROM analysis_run "
+    "WHERE kind = %(kind)s AND category_code IS NOT DISTINCT FROM %(category)s "
+    "ORDER BY id DESC LIMIT 1"
+)
+GROUPINGS: dict[str, tuple[sql.Composable, sql.Composable, sql.Composable]] = {
+    "region": (
+        SQL("g.code"),
+        SQL("g.name"),
+        SQL("JOIN region g ON g.code = m.region_code"),
+    ),
+    "province": (
+        SQL("g.code"),
+        SQL("g.name"),
+        SQL("JOIN province g ON g.code = m.province_code"),
+    ),
+    "area": (
+        SQL("g.code"),
+        SQL("g.name"),
+        SQL(
+            "JOIN area_municipality am ON am.municipality_code = m.code "
+            "JOIN territorial_area g ON g.code = am.area_code"
+        ),
+    ),
+}
+ANALYSIS_SUMMARY = SQL(
+    """
+    SELECT coalesce(json_agg(json_build_object(
+        'code', code, 'name', name, 'municipalities', municipalities, 'demand', demand,
+        'area_km2', round(area_km2::numeric, 1), 'services', services,
+        'services_per_10k', round((services * 10000.0 / nullif(demand, 0))::numeric, 3),
+        'services_per_100km2', round((services * 100.0 / nullif(area_km2, 0))::numeric, 3),
+        'covered_demand', covered_demand,
+        'coverage_share', round((covered_demand / nullif(demand, 0))::numeric, 4),
+        'gaps', gaps, 'unmet_demand', unmet_demand,
+        'access_per_10k', round(access_per_10k::numeric, 4)) ORDER BY code), '[]'::json)
+    FROM (
+        SELECT {code} AS code, {name} AS name, count(*) AS municipalities,
+            sum(r.demand) AS demand, sum(m.area_km2) AS area_km2,
+            sum(r.services_count) AS services,
+            CASE WHEN count(r.covered) > 0
+                 THEN coalesce(sum(r.demand) FILTER (WHERE r.covered), 0) END AS covered_demand,
+            CASE WHEN count(r.is_gap) > 0 THEN count(*) FILTER (WHERE r.is_gap) END AS gaps,
+            sum(r.unmet_demand) AS unmet_demand,
+            sum(r.access_per_10k * r.demand) / nullif(sum(r.demand), 0) AS access_per_10k
+        FROM analysis_result r JOIN municipality m ON m.code = r.municipality_code {join}
+        WHERE r.run_id = %(run_id)s
+        GROUP BY 1, 2
+    ) grouped
+    """
+)
+
+
+async def latest_run(conn: AsyncConnection, kind: str, category: str | None) -> tuple[bytes, int]:
+    """The latest run of `kind` for `category` (JSON, id); NotFound when none was run."""
+    row = await fetch_row(conn, LATEST_RUN, {"kind": kind, "category": category})
+    if row is None:
+        subject = f"category {category!r}" if category else "all services"
+        raise NotFound(f"no {kind} analysis has been run for {subject} yet")
+    return row[0], row[1]
+
+
+async def analysis_summary(
+    conn: AsyncConnection, kind: str, category: str | None, by: str
+) -> bytes:
+    """The latest `kind` analysis summed per region, province or area, with its run."""
+    run, run_id = await latest_run(conn, kind, category)
+    code, name, join = GROUPINGS[by]
+    statement = ANALYSIS_SUMMARY.format(code=code, name=name, join=join)
+    row = await fetch_row(conn, statement, {"run_id": run_id})
+    assert row is not None
+    return b'{"run":' + run + b',"by":"' + by.encode() + b'","groups":' + row[0] + b"}"
+
+
+async def stream_gap_features(
+    conn: AsyncConnection, category: str, run_id: int, only_gaps: bool
+) -> AsyncIterator[bytes]:
+    """The features of a gaps run, one GeoJSON Feature (bytes) at a time."""
+    provider = Gaps(category)
+    conditions = [SQL("g.run_id = %(run_id)s")]
+    if only_gaps:
+        conditions.append(SQL("g.is_gap"))
+    statement = SQL("SELECT {feature} FROM {source}{where} ORDER BY {key}").format(
+        feature=provider.feature(),
+        source=provider.source,
+        where=where_clause(conditions),
+        key=provider.key,
+    )
+    cursor = conn.cursor()
+    cursor.adapters.register_loader("text", RawLoader)
+    async for row in cursor.stream(statement, {"run_id": run_id}):
+        yield row[0]

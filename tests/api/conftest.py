@@ -1,0 +1,90 @@
+"""API fixtures: a database with committed services and analyses, the app, a real server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from api.main import create_app
+from observatory import db, geography
+from observatory.settings import PROJECT_ROOT, get_settings
+from tests.conftest import create_database, drop_database, load_reference_data
+from tests.factories import seed_analysis_run, seed_services
+
+SERVICES = 3000
+GAPS_CATEGORY = "PRO-SAI"
+
+
+@pytest.fixture(scope="session")
+def api_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
+    """A database with the geography, seeded services and a gaps and a coverage run."""
+    url = create_database("osservatorio_api")
+    try:
+        load_reference_data(url, geopop_south)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            seed_services(conn, SERVICES)
+            seed_analysis_run(conn, "gaps", GAPS_CATEGORY)
+            seed_analysis_run(conn, "coverage", GAPS_CATEGORY)
+        engine.dispose()
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def client(api_database_url: str) -> Iterator[TestClient]:
+    """A TestClient whose app's pool opened on the API database."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", api_database_url)
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        test_client = TestClient(create_app())
+        test_client.__enter__()
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield test_client
+    test_client.__exit__(None, None, None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(api_database_url: str) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port, serving the API database."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": api_database_url}
+    command = [
+        sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

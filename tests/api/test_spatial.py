@@ -1,0 +1,155 @@
+import pytest
+
+from tests.api.conftest import GAPS_CATEGORY
+from tests.helpers import assert_problem, assert_valid_feature_collection, run_sql
+
+NAPOLI = {"lat": 40.8518, "lon": 14.2681}
+
+
+def _brute_force_nearest(url, k, language=None):
+    return run_sql(
+        url,
+        "SELECT id FROM service WHERE (CAST(:language AS varchar) IS NULL "
+        "OR CAST(:language AS varchar) = ANY(languages)) ORDER BY "
+        "ST_Distance(geom::geography, ST_MakePoint(:lon, :lat)::geography) LIMIT :k",
+        {**NAPOLI, "k": k, "language": language},
+    )
+
+
+def test_nearest_matches_a_geodesic_brute_force(client, api_database_url):
+    body = client.get("/services/nearest", params={**NAPOLI, "k": 10}).json()
+    assert_valid_feature_collection(body)
+    distances = [f["properties"]["distance_km"] for f in body["features"]]
+    assert len(distances) == 10 and distances == sorted(distances)
+    assert [f["id"] for f in body["features"]] == _brute_force_nearest(api_database_url, 10)
+
+
+def test_nearest_filters_by_language_spoken(client, api_database_url):
+    body = client.get("/services/nearest", params={**NAPOLI, "k": 5, "language": "wo"}).json()
+    assert all("wo" in f["properties"]["languages"] for f in body["features"])
+    assert [f["id"] for f in body["features"]] == _brute_force_nearest(api_database_url, 5, "wo")
+
+
+def test_nearest_respects_max_distance_and_category(client):
+    body = client.get(
+        "/services/nearest", params={**NAPOLI, "k": 50, "max_km": 2, "category": "SAN"}
+    ).json()
+    assert body["features"]
+    assert all(f["properties"]["distance_km"] <= 2 for f in body["features"])
+    assert all(f["properties"]["category"].startswith("SAN") for f in body["features"])
+
+
+def test_nearest_far_from_everything_within_max_distance_is_empty(client):
+    body = client.get("/services/nearest", params={"lat": 0, "lon": 0, "max_km": 5}).json()
+    assert body["features"] == [] and body["numberMatched"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"lat": 91, "lon": 14}, "lat"),
+        ({"lat": 40, "lon": -181}, "lon"),
+        ({"lat": "x", "lon": 14}, "lat"),
+        ({"lon": 14}, "lat"),
+        ({**NAPOLI, "k": 0}, "k"),
+        ({**NAPOLI, "max_km": -1}, "max_km"),
+        ({**NAPOLI, "category": "ZZZ"}, "unknown category"),
+    ],
+)
+def test_nearest_bad_input_is_400(client, params, fragment):
+    assert_problem(client.get("/services/nearest", params=params), 400, fragment)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"area": "napoli"},
+        {"municipality_code": 63049},
+        {"bbox": "14.2,40.8,14.3,40.9"},
+        {**NAPOLI, "radius_km": 3},
+    ],
+)
+def test_within_each_kind_of_place(client, params):
+    body = client.get("/services/within", params={**params, "limit": 500}).json()
+    assert_valid_feature_collection(body)
+    assert body["numberReturned"] > 0
+
+
+def test_within_radius_is_geodesic(client, api_database_url):
+    body = client.get("/services/within", params={**NAPOLI, "radius_km": 3, "limit": 1000}).json()
+    [expected] = run_sql(
+        api_database_url,
+        "SELECT count(*) FROM service WHERE ST_Distance(geom::geography, "
+        "ST_MakePoint(:lon, :lat)::geography) <= 3000",
+        NAPOLI,
+    )
+    assert body["numberMatched"] == expected > 0
+
+
+def test_within_combines_place_and_language(client):
+    body = client.get(
+        "/services/within", params={"area": "palermo", "language": "bn", "limit": 1000}
+    ).json()
+    assert body["features"]
+    assert all("bn" in f["properties"]["languages"] for f in body["features"])
+    assert all(str(f["properties"]["municipality_code"]).startswith("82") for f in body["features"])
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "fragment"),
+    [
+        ({}, 400, "exactly one"),
+        ({"area": "napoli", "municipality_code": 63049}, 400, "exactly one"),
+        ({"lat": 40.8, "radius_km": 2}, 400, "together"),
+        ({"area": "atlantide"}, 404, "unknown area"),
+        ({"municipality_code": 1001}, 404, "unknown municipality_code"),
+    ],
+)
+def test_within_bad_place_is_a_problem(client, params, status, fragment):
+    assert_problem(client.get("/services/within", params=params), status, fragment)
+
+
+def test_region_summary_counts_services_per_category(client):
+    regions = client.get("/stats/regions").json()
+    assert [r["code"] for r in regions] == [15, 16, 17, 18, 19]
+    campania = regions[0]
+    assert campania["municipalities"] == 550 and campania["residents"] > 5_000_000
+    assert campania["services"] == sum(campania["services_by_category"].values()) > 0
+    assert campania["services_per_10k_residents"] > 0
+
+
+def test_region_summary_of_one_region_and_unknown_region(client):
+    assert [r["name"] for r in client.get("/stats/regions?region=puglia").json()] == ["Puglia"]
+    assert_problem(client.get("/stats/regions?region=molise"), 404, "unknown region")
+
+
+@pytest.mark.parametrize("by", ["region", "province", "area"])
+def test_coverage_summary_reads_the_stored_run(client, by):
+    body = client.get("/stats/coverage", params={"category": GAPS_CATEGORY, "by": by}).json()
+    assert body["run"]["kind"] == "coverage" and body["run"]["parameters"]["distance_km"] == 10
+    assert body["by"] == by and body["groups"]
+    for group in body["groups"]:
+        assert 0 <= group["coverage_share"] <= 1
+        assert group["unmet_demand"] <= group["demand"]
+
+
+def test_summary_without_a_run_is_404(client):
+    assert_problem(client.get("/stats/density", params={"category": "SAN"}), 404, "no density")
+    assert_problem(client.get("/stats/volume"), 400, "kind")
+
+
+def test_gaps_export_is_an_attachment_with_parameters(client):
+    response = client.get(f"/exports/gaps/{GAPS_CATEGORY}")
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and f"gaps-{GAPS_CATEGORY}-run" in disposition
+    body = response.json()
+    assert body["analysis"]["parameters"] == {"distance_km": 10.0, "demand": "residents"}
+    assert body["features"] and all(f["properties"]["is_gap"] for f in body["features"])
+    every = client.get(f"/exports/gaps/{GAPS_CATEGORY}", params={"only_gaps": False}).json()
+    assert len(every["features"]) > len(body["features"])
+
+
+def test_gaps_export_without_run_is_404(client):
+    assert_problem(client.get("/exports/gaps/DIS"), 404, "no gaps analysis")
+    assert_problem(client.get("/exports/gaps/not-a-code"), 400, "not a code")
