@@ -67,8 +67,8 @@ def problem(
 
 
 def status_of(error: Exception) -> int:
-    """The HTTP status of an error: the first class of the table it is an instance of."""
-    return next(code for kind, code in STATUS_CODES.items() if isinstance(error, kind))
+    """The HTTP status of an error: its most specific class in the table."""
+    return next(STATUS_CODES[kind] for kind in type(error).__mro__ if kind in STATUS_CODES)
 
 
 async def _domain_error(request: Request, error: Exception) -> Response:

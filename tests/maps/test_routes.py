@@ -86,4 +86,6 @@ def test_unknown_region_area_or_category_is_404(client, path):
 
 
 def test_unknown_map_kind_is_rejected(client):
-    assert client.get("/maps/campania/heatmap").status_code == 422
+    response = client.get("/maps/campania/heatmap")
+    assert response.status_code == 400
+    assert "kind" in response.json()["detail"]

@@ -9,7 +9,7 @@ from owslib.ogcapi.features import Features
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.api.conftest import SERVICES
+from tests.api.features.conftest import SERVICES
 
 
 def test_owslib_lists_collections_and_reads_items(server_url):

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.api.conftest import GAPS_CATEGORY
+from tests.api.features.conftest import GAPS_CATEGORY
 from tests.helpers import assert_problem, assert_valid_feature_collection, run_sql
 
 NAPOLI = {"lat": 40.8518, "lon": 14.2681}

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.api.conftest import GAPS_CATEGORY, SERVICES
+from tests.api.features.conftest import GAPS_CATEGORY, SERVICES
 from tests.helpers import assert_problem, assert_valid_feature_collection, run_sql
 
 ITEMS = "/collections/services/items"
