@@ -46,8 +46,8 @@ db-stop: install  ## stop the local cluster
 migrate: db  ## apply the migrations
 	$(OBS) db upgrade
 
-geography: migrate  ## load the ISTAT geography, population, areas and categories
-	$(OBS) geo load
+geography: migrate  ## load the ISTAT geography, population, areas and categories (once)
+	$(OBS) geo load --if-missing
 
 services: geography  ## ingest the example survey (fictitious services, data/sample)
 	$(OBS) ingest data/sample/servizi_esempio.csv --source esempio --report out/servizi_esempio.rejections.csv

@@ -167,6 +167,7 @@ def _copy(session: Session, sql: str, rows: Iterable[tuple]) -> None:
 def store_geopop(session: Session, data: GeopopData, scope: str) -> dict[str, int]:
     """Replace the stored geography and resident population with `data`."""
     with steps(5, "Caricamento geografia / loading geography") as advance:
+        session.execute(text("DELETE FROM analysis_run"))
         session.execute(text("DELETE FROM region"))
         session.execute(text("DELETE FROM geography_load"))
         session.execute(text(STAGE_SQL))
@@ -218,6 +219,17 @@ def store_geopop(session: Session, data: GeopopData, scope: str) -> dict[str, in
             code, row.municipality, data.year,
         )
     return counts
+
+
+def is_loaded(session: Session, year: int, region_codes: Iterable[int] | None) -> bool:
+    """Whether the stored geography is of `year` and holds exactly these regions (None: all)."""
+    if session.execute(text("SELECT max(year) FROM geography_load")).scalar() != year:
+        return False
+    stored = set(session.execute(text("SELECT code FROM region")).scalars())
+    wanted = set(region_codes) if region_codes is not None else set(
+        _read(year, "regions").region_code.astype(int)
+    )
+    return stored == wanted
 
 
 def loaded_year(session: Session) -> int:

@@ -49,3 +49,13 @@ def test_unreachable_database_exits_3(database_url):
     result = _run("status", env_url=url)
     assert result.returncode == 3
     assert "unreachable" in result.stderr
+
+
+def test_geo_load_if_missing_keeps_the_stored_geography(database_url):
+    from tests.helpers import run_sql
+
+    before = run_sql(database_url, "SELECT id FROM geography_load")
+    result = _run("geo", "load", "--if-missing", env_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "already loaded" in result.stderr
+    assert run_sql(database_url, "SELECT id FROM geography_load") == before

@@ -55,6 +55,7 @@ def _snapshot(
 ) -> dict[str, Any]:
     """The data a run used: geography year, services, population indicator and years."""
     return {
+        "geography_load": session.execute(text("SELECT max(id) FROM geography_load")).scalar(),
         "geography_year": municipalities.attrs["geography_year"],
         "municipalities": len(municipalities),
         "services": len(services),

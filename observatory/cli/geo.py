@@ -26,11 +26,17 @@ def load(
         None, "--region", help="Region name or ISTAT code (repeatable); default the five regions."
     ),
     areas_file: Path = typer.Option(None, help="Areas yaml (default data/areas.yaml)."),
+    if_missing: bool = typer.Option(
+        False, "--if-missing",
+        help="Keep the stored geography when the same year and regions are loaded "
+        "(areas and categories are reloaded all the same).",
+    ),
 ) -> None:
     """Load regions, provinces, comuni, resident population and areas, replacing a previous load.
 
     Geometries are repaired (ST_MakeValid); each comune gets its representative point
-    (ST_PointOnSurface) and its geodesic area in km². All in one transaction.
+    (ST_PointOnSurface) and its geodesic area in km². All in one transaction. A reload
+    deletes the stored analysis runs, which were computed on the previous geography.
     """
     settings = get_settings()
     if all_italy:
@@ -39,8 +45,14 @@ def load(
         codes, scope = geography.resolve_regions(region), "regions"
     else:
         codes, scope = list(geography.SOUTHERN_REGIONS), "south"
-    data = geography.read_geopop(year, codes)
+    year = year or geography.latest_year()
     with new_session() as session, session.begin():
+        if if_missing and geography.is_loaded(session, year, codes):
+            per_area = areas.store_areas(session, areas_file or settings.areas_file)
+            taxonomy.store_categories(session, settings.taxonomy_file)
+            log.info("geografia %s già caricata / already loaded: %d aree", year, len(per_area))
+            return
+        data = geography.read_geopop(year, codes)
         counts = geography.store_geopop(session, data, scope)
         per_area = areas.store_areas(session, areas_file or settings.areas_file)
         taxonomy.store_categories(session, settings.taxonomy_file)

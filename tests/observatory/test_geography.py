@@ -124,3 +124,22 @@ def test_whole_italy_load(empty_database_url):
         ).scalar()
         assert invalid == 0
     engine.dispose()
+
+
+def test_is_loaded_matches_year_and_regions(session: Session, geopop_south):
+    south = list(geography.SOUTHERN_REGIONS)
+    assert geography.is_loaded(session, geopop_south.year, south)
+    assert not geography.is_loaded(session, geopop_south.year, [15])
+    assert not geography.is_loaded(session, geopop_south.year, None)
+    assert not geography.is_loaded(session, geopop_south.year - 1, south)
+
+
+def test_reload_deletes_analysis_runs_computed_on_the_old_geography(session: Session, geopop_south):
+    session.execute(
+        text(
+            "INSERT INTO analysis_run (kind, parameters, parameters_hash, snapshot) "
+            "VALUES ('coverage', '{}', 'x', '{}')"
+        )
+    )
+    geography.store_geopop(session, geopop_south, "south")
+    assert session.execute(text("SELECT count(*) FROM analysis_run")).scalar() == 0
