@@ -213,7 +213,7 @@ def geocode(
         hits = cached.get(key, [])
         best = next(((p, f) for p, f in hits if f is not None), None)
         if best is not None:
-            _place(record, best[1], f"cache:{best[0]}")
+            _place(record, best[1], best[0])  # the provider: a re-run changes nothing
             counts["cache"] += 1
             continue
         if key in answers:

@@ -56,11 +56,14 @@ def collect_status(session: Session) -> Status:
     ).all()
     services_by_area = session.execute(
         text(
-            "SELECT coalesce(a.code, '-'), coalesce(a.name, 'fuori dalle aree / outside areas'), "
-            "count(*) FROM service s "
-            "LEFT JOIN area_municipality am ON am.municipality_code = s.municipality_code "
-            "LEFT JOIN territorial_area a ON a.code = am.area_code "
-            "GROUP BY a.code, a.name ORDER BY a.code NULLS LAST"
+            "SELECT a.code, a.name, count(s.id) FROM territorial_area a "
+            "LEFT JOIN area_municipality am ON am.area_code = a.code "
+            "LEFT JOIN service s ON s.municipality_code = am.municipality_code "
+            "GROUP BY a.code, a.name, a.region_code "
+            "UNION ALL SELECT '-', 'fuori dalle aree / outside the areas', count(*) FROM service s "
+            "WHERE NOT EXISTS (SELECT 1 FROM area_municipality am "
+            "WHERE am.municipality_code = s.municipality_code) HAVING count(*) > 0 "
+            "ORDER BY 1"
         )
     ).all()
     services_by_category = session.execute(

@@ -36,6 +36,9 @@ def ingest(
     ),
     geocoder_url: str = typer.Option(None, help="Base URL of the online geocoder."),
     example: bool = typer.Option(False, "--example", help="Mark every row as example data."),
+    tolerance_km: float = typer.Option(
+        2.0, help="How far outside the stated comune given coordinates may fall (flagged)."
+    ),
     report: Path = typer.Option(
         None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
     ),
@@ -60,6 +63,7 @@ def ingest(
         geocoder=GeocoderSpec(geocoder, geocoder_url) if geocoder else None,
         report_path=report or default_report_path(path),
         is_example=example,
+        comune_tolerance_km=tolerance_km,
     )
     with new_session() as session, session.begin():
         result = ingest_file(session, path, options)

@@ -94,7 +94,9 @@ def test_local_nominatim_answers_are_used_then_served_from_the_cache(session, sh
     second = run(session, sheet(rows, name="again.csv"), "geo-again", geocoder=spec)
     assert len(queries) == 2  # hit and miss both come from the cache
     assert second.counts["geocoded_cache"] == 1
-    assert services(session, "geo-again")[0].geocode_source == "cache:nominatim"
+    assert services(session, "geo-again")[0].geocode_source == "nominatim"
+    rerun = run(session, sheet(rows), "geo", geocoder=spec)
+    assert (rerun.counts["inserted"], rerun.counts["updated"]) == (0, 0)
 
     offline = run(session, sheet(rows, name="offline.csv"), "geo-offline")
     assert offline.counts["geocoded_cache"] == 1  # the cache is used without a geocoder too
@@ -213,7 +215,7 @@ def test_geocode_chain_provided_cache_online_then_comune_point():
     counts = geocode(records, cache, geocoder)
     assert counts == {"provided": 1, "cache": 1, "online": 2, "municipality": 2}
     assert geocoder.calls == ["Via C 3", "Via D 4"]  # asked once per address, not after failing
-    assert (provided.precision, cached.geocode_source) == ("provided", "cache:nominatim")
+    assert (provided.precision, cached.geocode_source) == ("provided", "nominatim")
     assert (online.geocode_source, same.precision) == ("fake", "street")
     assert after_failure.precision == no_address.precision == "municipality"
     assert (no_address.lon, no_address.lat) == (14.244, 40.854)

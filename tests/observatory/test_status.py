@@ -10,6 +10,7 @@ def test_status_counts_services_per_area_and_per_category(session, tmp_path):
     run(session, write_sheet(tmp_path / "s.csv", rows), "status")
     after = collect_status(session)
     assert after.services == before.services + 3
+    assert {code for code, _, _ in after.areas} <= {code for code, _, _ in after.services_by_area}
 
     def delta(pairs_after, pairs_before):
         counts = {code: count for code, _, count in pairs_after}
