@@ -8,7 +8,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from psycopg import OperationalError
+from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -23,9 +23,11 @@ from observatory.errors import (
 
 log = logging.getLogger(__name__)
 
+# DataError: a value the database refuses (NUL bytes, out of range); never a 500 for bad input.
 STATUS_CODES: dict[type[Exception], int] = {
     NotFound: 404,
     InvalidInput: 400,
+    DataError: 400,
     GeographyNotLoaded: 503,
     ConfigurationError: 500,
     OperationalError: 503,
@@ -54,6 +56,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         log.error("%s %s: %r", request.method, request.url.path, error)
         detail = "the database is unavailable" if status == 503 else "internal error"
         return problem(status, detail)
+    if isinstance(error, DataError):
+        return problem(status, "a parameter holds a value the database cannot take (e.g. a NUL)")
     return problem(status, str(error))
 
 
