@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 from starlette.exceptions import HTTPException
 
@@ -29,8 +30,11 @@ from observatory.errors import (
 
 log = logging.getLogger(__name__)
 
+# DataError: a value the database refuses (NUL bytes, out of range); never a 500 for bad input.
 STATUS_CODES: dict[type[Exception], int] = {
     InvalidInput: 400,
+    psycopg.DataError: 400,
+    SQLAlchemyDataError: 400,
     NotAuthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
@@ -79,6 +83,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
             return problem(status, "the database is unavailable; try again shortly")
         if status == 500:
             return problem(status, "internal error: the operators have been told")
+    if isinstance(error, psycopg.DataError | SQLAlchemyDataError):
+        return problem(status, "a parameter holds a value the database cannot take (e.g. a NUL)")
     return problem(status, str(error))
 
 

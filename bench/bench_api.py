@@ -29,6 +29,7 @@ from common import scratch_database
 from sqlalchemy import create_engine, text
 
 from observatory import geography
+from observatory.pool import libpq_url
 from tests.conftest import load_reference_data
 from tests.factories import seed_services
 
@@ -212,7 +213,7 @@ def main() -> None:
         subprocess.run([str(ROOT / "scripts" / "ensure-apt.sh"), "wrk"], check=True)
     with scratch_database() as url:
         prepare(url)
-        libpq = url.replace("postgresql+psycopg://", "postgresql://")
+        libpq = libpq_url(url)
         ours = serve(["api.main:create_app", "--factory"], {"DATABASE_URL": url}, "/readyz")
         tipg = serve(
             ["tipg.main:app"],

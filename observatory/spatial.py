@@ -21,7 +21,6 @@ from observatory.pool import RawLoader, fetch_row
 
 SQL = sql.SQL
 SERVICES = Services()
-ANALYSIS_KINDS = ("density", "coverage", "access", "gaps")
 
 NEAREST = SQL(
     "WITH candidates AS ("

@@ -278,6 +278,20 @@ def test_gaps_collection_of_unknown_category_is_404(client):
     assert_problem(client.get("/collections/gaps-XYZ/items"), 404, "no collection")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{ITEMS}?region=%00",
+        f"{ITEMS}?area=a%00b",
+        "/collections/gaps-%00",
+        "/collections/areas/items/%00",
+        "/stats/regions?region=%00",
+    ],
+)
+def test_nul_bytes_are_400_not_500(client, path):
+    assert_problem(client.get(path), 400, "cannot take")
+
+
 def test_unknown_route_and_format_are_problems(client):
     assert_problem(client.get("/nowhere"), 404)
     assert_problem(client.get(ITEMS, params={"f": "xml"}), 400, "f")
