@@ -12,20 +12,22 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from observatory.models import Service
+from observatory.settings import PROJECT_ROOT
 
-HSDS_DIR_NAME = Path("shared/standards/hsds-3.1")
+
+def shared_dir() -> Path:
+    """The project's `shared/` folder beside the checkout (SHARED_DIR overrides); fail if absent."""
+    if "SHARED_DIR" in os.environ:
+        return Path(os.environ["SHARED_DIR"])
+    for parent in PROJECT_ROOT.parents:
+        if (parent / "shared" / "standards").is_dir():
+            return parent / "shared"
+    raise FileNotFoundError(f"no shared/ folder above {PROJECT_ROOT}: set SHARED_DIR")
 
 
 def hsds_schema_dir() -> Path:
-    """The HSDS 3.1 schemas beside the checkout (HSDS_SCHEMA_DIR overrides); fail if absent."""
-    if "HSDS_SCHEMA_DIR" in os.environ:
-        return Path(os.environ["HSDS_SCHEMA_DIR"])
-    for parent in Path(__file__).resolve().parents:
-        if (parent / HSDS_DIR_NAME).is_dir():
-            return parent / HSDS_DIR_NAME
-    raise FileNotFoundError(
-        f"no {HSDS_DIR_NAME} above {Path(__file__).parent}: set HSDS_SCHEMA_DIR to the schemas"
-    )
+    """The HSDS 3.1 schemas, read in place from shared/ (never copied)."""
+    return shared_dir() / "standards" / "hsds-3.1"
 
 
 def hsds_schema(name: str) -> dict[str, Any]:

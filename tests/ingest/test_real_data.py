@@ -5,11 +5,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from observatory.settings import PROJECT_ROOT
+from tests.helpers import shared_dir
 from tests.ingest.helpers import reasons, run
-
-# ../shared beside the checkout, or the machine's shared folder (for a worktree under /work/wt)
-PLACES = [PROJECT_ROOT.parent / "shared/data/real", Path("/work/shared/data/real")]
 
 
 def _accounted(report) -> None:
@@ -34,9 +31,8 @@ def _regions(session, source: str) -> set[int]:
 
 @pytest.fixture(scope="module")
 def real() -> Path:
-    found = next((place for place in PLACES if place.is_dir()), None)
-    assert found is not None, f"none of {PLACES} exists: the real-data tests need one"
-    return found
+    """The real registries in shared/data/real (a missing folder fails, never skips)."""
+    return shared_dir() / "data" / "real"
 
 
 def test_ivg_registry_loads_the_77_points_of_the_five_regions_and_rejects_the_rest(
