@@ -12,12 +12,10 @@ import tempfile
 from pathlib import Path
 
 from common import scratch_database
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from ingest.sample import read_places, service_rows, write_sheet
-from observatory import areas, db, geography, taxonomy
-from observatory.settings import get_settings
+from observatory import geography
+from tests.conftest import load_reference_data
 
 CHILD = """
 import sys, time, resource
@@ -41,15 +39,7 @@ print(f"{path.stem}: {c['read']} rows in {elapsed:.2f} s = {c['read'] / elapsed:
 
 def prepare(url: str) -> None:
     """Migrate and load the five regions, areas and categories."""
-    db.upgrade(url)
-    settings = get_settings()
-    engine = create_engine(url)
-    with Session(engine) as session, session.begin():
-        data = geography.read_geopop(None, list(geography.SOUTHERN_REGIONS))
-        geography.store_geopop(session, data, "south")
-        areas.store_areas(session, settings.areas_file)
-        taxonomy.store_categories(session, settings.taxonomy_file)
-    engine.dispose()
+    load_reference_data(url, geography.read_geopop(None, list(geography.SOUTHERN_REGIONS)))
 
 
 def main() -> None:

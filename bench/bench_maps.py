@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from maps.data import list_scopes
 from maps.publish import render_map
 from maps.render import load_inputs
-from observatory import areas, db, geography, taxonomy
-from observatory.settings import get_settings
+from observatory import geography
+from tests.conftest import load_reference_data
 from tests.maps.seed import seed_analysis, seed_services
 
 SERVICES = 3000
@@ -23,15 +23,10 @@ SERVICES = 3000
 
 def main() -> None:
     """Load, seed, then render every region's two maps, printing time and size of each."""
-    settings = get_settings()
     with scratch_database() as url:
-        db.upgrade(url)
+        load_reference_data(url, geography.read_geopop(None, list(geography.SOUTHERN_REGIONS)))
         engine = create_engine(url)
         with Session(engine) as session, session.begin():
-            data = geography.read_geopop(None, list(geography.SOUTHERN_REGIONS))
-            geography.store_geopop(session, data, "south")
-            areas.store_areas(session, settings.areas_file)
-            taxonomy.store_categories(session, settings.taxonomy_file)
             seed_services(session, SERVICES)
             seed_analysis(session, catchment_km=20)
         print(f"{'region':<12} {'comuni':>6} {'services':>8} {'read':>7}   map       render   size")

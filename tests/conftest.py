@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session
 from api.main import create_app
-from observatory import areas, db, geography, taxonomy
+from observatory import db, geography
+from observatory.reference import store_reference
 from observatory.settings import get_settings
 
 
@@ -57,9 +58,7 @@ def load_reference_data(url: str, geopop: geography.GeopopData) -> None:
     db.upgrade(url)
     engine = create_engine(url)
     with Session(engine) as session, session.begin():
-        geography.store_geopop(session, geopop, "south")
-        areas.store_areas(session, get_settings().areas_file)
-        taxonomy.store_categories(session, get_settings().taxonomy_file)
+        store_reference(session, geopop, "south")
     engine.dispose()
 
 

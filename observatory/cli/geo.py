@@ -9,6 +9,7 @@ import typer
 
 from observatory import areas, geography, taxonomy
 from observatory.db import new_session
+from observatory.reference import store_areas_and_categories, store_reference
 from observatory.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ def load(
     (ST_PointOnSurface) and its geodesic area in km². All in one transaction. A reload
     deletes the stored analysis runs, which were computed on the previous geography.
     """
-    settings = get_settings()
     if all_italy:
         codes, scope = None, "italy"
     elif region:
@@ -48,14 +48,11 @@ def load(
     year = year or geography.latest_year()
     with new_session() as session, session.begin():
         if if_missing and geography.is_loaded(session, year, codes):
-            per_area = areas.store_areas(session, areas_file or settings.areas_file)
-            taxonomy.store_categories(session, settings.taxonomy_file)
+            per_area = store_areas_and_categories(session, areas_file)
             log.info("geografia %s già caricata / already loaded: %d aree", year, len(per_area))
             return
         data = geography.read_geopop(year, codes)
-        counts = geography.store_geopop(session, data, scope)
-        per_area = areas.store_areas(session, areas_file or settings.areas_file)
-        taxonomy.store_categories(session, settings.taxonomy_file)
+        counts, per_area = store_reference(session, data, scope, areas_file)
     log.info(
         "geografia %s caricata: %d regioni, %d province, %d comuni, %d residenti, %d aree",
         data.year, counts["regions"], counts["provinces"], counts["municipalities"],

@@ -1,0 +1,26 @@
+"""Reference data in one call: geography and population, then areas and categories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from observatory import areas, geography, taxonomy
+from observatory.settings import get_settings
+
+
+def store_areas_and_categories(session: Session, areas_file: Path | None = None) -> dict[str, int]:
+    """Reload the territorial areas and the service categories; return comuni per area."""
+    settings = get_settings()
+    per_area = areas.store_areas(session, areas_file or settings.areas_file)
+    taxonomy.store_categories(session, settings.taxonomy_file)
+    return per_area
+
+
+def store_reference(
+    session: Session, data: geography.GeopopData, scope: str, areas_file: Path | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Replace the geography with `data`, then reload areas and categories (one transaction)."""
+    counts = geography.store_geopop(session, data, scope)
+    return counts, store_areas_and_categories(session, areas_file)
