@@ -164,15 +164,27 @@ def start(cluster: LocalCluster, timeout_s: float = 60) -> bool:
         return False
     _remove_stale_pid(cluster)
     _prepare_log(cluster)
-    _run(
-        _as_service_user([
-            _pg("pg_ctl"), "start", "-D", str(cluster.data_dir), "-l", str(cluster.log_file),
-            "-o", f"-p {cluster.port}", "-w", "-t", str(int(timeout_s)),
-        ]),
-        f"starting PostgreSQL (log: {cluster.log_file})",
-    )
+    try:
+        _run(
+            _as_service_user([
+                _pg("pg_ctl"), "start", "-D", str(cluster.data_dir), "-l", str(cluster.log_file),
+                "-o", f"-p {cluster.port}", "-w", "-t", str(int(timeout_s)),
+            ]),
+            "starting PostgreSQL",
+        )
+    except LocalClusterError as error:
+        raise LocalClusterError(f"{error}\n{_log_tail(cluster)}") from error
     _create_database(cluster)
     return True
+
+
+def _log_tail(cluster: LocalCluster, lines: int = 5) -> str:
+    """The last lines of the server log, which say why a start failed (e.g. port in use)."""
+    try:
+        tail = cluster.log_file.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return f"(no server log at {cluster.log_file})"
+    return f"server log {cluster.log_file}:\n" + "\n".join(tail)
 
 
 def _prepare_log(cluster: LocalCluster) -> None:

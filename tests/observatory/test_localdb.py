@@ -80,3 +80,11 @@ def test_readyz_goes_503_while_the_database_is_down_and_recovers(cluster, monkey
         assert client.get("/readyz").status_code == 200
     db.get_engine.cache_clear()
     get_settings.cache_clear()
+
+
+def test_start_on_a_taken_port_says_why(cluster):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", cluster.port))
+        taken.listen()
+        with pytest.raises(localdb.LocalClusterError, match="Address already in use"):
+            localdb.start(cluster)
