@@ -14,6 +14,13 @@ POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 8
 POOL_TIMEOUT_S = 10.0
 STATEMENT_TIMEOUT_MS = 30_000
+# Short queries, many at once: JIT compilation (tens of ms on a large count) and parallel
+# workers (a process start each) only lengthen the latency tail.
+SESSION_SETTINGS = {
+    "statement_timeout": STATEMENT_TIMEOUT_MS,
+    "jit": "off",
+    "max_parallel_workers_per_gather": 0,
+}
 
 
 class RawLoader(Loader):
@@ -40,7 +47,7 @@ async def open_pool(sqlalchemy_url: str) -> AsyncConnectionPool:
         timeout=POOL_TIMEOUT_S,
         kwargs={
             "autocommit": True,
-            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            "options": " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items()),
         },
         open=False,
     )
