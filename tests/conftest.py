@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session
 from api.main import create_app
-from observatory import areas, db, geography, taxonomy
+from observatory import areas, db, geography, localdb, taxonomy
 from observatory.settings import get_settings
+from tests.clusters import throwaway_cluster
 
 
 def _admin_engine() -> Engine:
@@ -118,3 +119,10 @@ def client(session: Session, use_database: str) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cluster() -> Iterator[localdb.LocalCluster]:
+    """A throwaway cluster (not started) that the test may start and stop."""
+    with throwaway_cluster() as cluster:
+        yield cluster

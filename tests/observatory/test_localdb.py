@@ -1,40 +1,14 @@
 """The project-local cluster lifecycle, and the API riding out a database restart."""
 
 import os
-import shutil
-import socket
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from observatory import db, geography, localdb
 from observatory.settings import get_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def cluster() -> Iterator[localdb.LocalCluster]:
-    """A throwaway cluster in a folder the postgres OS user can reach."""
-    base = Path("/var/tmp/osservatorio-test") / uuid.uuid4().hex[:8]
-    base.mkdir(parents=True)
-    cluster = localdb.LocalCluster(base / "data", _free_port(), "osservatorio")
-    yield cluster
-    localdb.stop(cluster)
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def _url(cluster: localdb.LocalCluster) -> str:
-    return f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/{cluster.database}"
+from tests.clusters import cluster_url
 
 
 def test_start_is_idempotent_and_stop_stops(cluster):
@@ -59,7 +33,7 @@ def test_start_recovers_from_a_stale_pid_file(cluster):
 
 def test_readyz_goes_503_while_the_database_is_down_and_recovers(cluster, monkeypatch):
     localdb.start(cluster)
-    url = _url(cluster)
+    url = cluster_url(cluster)
     db.upgrade(url)
     engine = create_engine(url)
     with Session(engine) as session, session.begin():
