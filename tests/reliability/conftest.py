@@ -1,0 +1,46 @@
+"""Fixtures of the reliability tests: a throwaway cluster to stop, table fingerprints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import create_engine
+
+from observatory import geography, localdb
+from observatory.pool import libpq_url
+from tests.clusters import cluster_url, throwaway_cluster
+from tests.conftest import load_reference_data
+from tests.factories import seed_analysis_run, seed_services
+
+WRITTEN_TABLES = ("service", "ingest_run", "ingest_rejection")
+
+
+def fingerprint(url: str) -> dict[str, str]:
+    """Row count and md5 of every row of the tables a run writes: equal means unchanged."""
+    query = sql.SQL(
+        "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') "
+        "FROM {} t"
+    )
+    with psycopg.connect(libpq_url(url)) as conn:
+        return {
+            table: conn.execute(query.format(sql.Identifier(table))).fetchone()[0]
+            for table in WRITTEN_TABLES
+        }
+
+
+@pytest.fixture(scope="module")
+def live_cluster(geopop_south: geography.GeopopData) -> Iterator[localdb.LocalCluster]:
+    """A running throwaway cluster with the geography, 300 services and a coverage run."""
+    with throwaway_cluster() as cluster:
+        localdb.start(cluster)
+        url = cluster_url(cluster)
+        load_reference_data(url, geopop_south)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            seed_services(conn, 300)
+            seed_analysis_run(conn, "coverage", "SAN")
+        engine.dispose()
+        yield cluster
