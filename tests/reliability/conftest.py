@@ -31,7 +31,7 @@ def fingerprint(url: str) -> dict[str, str]:
         }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_cluster(geopop_south: geography.GeopopData) -> Iterator[localdb.LocalCluster]:
     """A running throwaway cluster with the geography, 300 services and a coverage run."""
     with throwaway_cluster() as cluster:
