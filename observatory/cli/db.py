@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
+import psycopg
 import typer
 
 from observatory import db as database
-from observatory import localdb
+from observatory import localdb, roles
+from observatory.pool import libpq_url
 from observatory.settings import get_settings
 
 app = typer.Typer(help="Database: local cluster, migrations, connection URL.", no_args_is_help=True)
@@ -61,3 +65,27 @@ def url(
     if libpq:
         parsed = parsed.set(drivername="postgresql")
     typer.echo(parsed.render_as_string(hide_password=not show_password))
+
+
+@app.command("create-reader")
+def create_reader(
+    name: str = typer.Argument(..., help="Role name, e.g. ricerca_unina."),
+    password: str = typer.Option(
+        None, help="Its password (default: a random one, printed once)."
+    ),
+) -> None:
+    """Create a read-only LOGIN role for researchers: public data only, no personal data.
+
+    It reads the geography, population, areas, categories, analyses and `service_public`
+    (services with private fields blanked); run it again to reset the password or after
+    an upgrade.
+    """
+    secret = password or secrets.token_urlsafe(18)
+    url = get_settings().sqlalchemy_url
+    with psycopg.connect(libpq_url(url)) as conn:
+        created = roles.create_reader(conn, name, secret)
+    from sqlalchemy.engine import make_url
+
+    reader_url = make_url(libpq_url(url)).set(username=name, password=secret)
+    typer.echo(f"role {name} {'created' if created else 'updated'}: read-only, public data")
+    typer.echo(reader_url.render_as_string(hide_password=password is not None))

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest.columns import parse_column_map
+from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
 from ingest.geocode import GeocoderSpec
 from ingest.pipeline import IngestOptions, ingest_file
 from ingest.report import default_report_path
@@ -36,6 +36,9 @@ def ingest(
     ),
     geocoder_url: str = typer.Option(None, help="Base URL of the online geocoder."),
     example: bool = typer.Option(False, "--example", help="Mark every row as example data."),
+    private: list[str] = typer.Option(
+        None, "--private", help="Field kept out of public views for every row, e.g. telefono."
+    ),
     report: Path = typer.Option(
         None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
     ),
@@ -49,6 +52,9 @@ def ingest(
         raise InvalidInput("--decimal must be '.' or ','")
     if geocoder and not geocoder_url:
         raise InvalidInput("--geocoder needs --geocoder-url (e.g. a local Nominatim)")
+    private_fields, unknown = private_columns(",".join(private or []))
+    if unknown:
+        raise InvalidInput(f"--private {', '.join(unknown)}: use one of {sorted(PRIVATE_COLUMNS)}")
     options = IngestOptions(
         source=source or path.stem,
         category=category,
@@ -60,6 +66,7 @@ def ingest(
         geocoder=GeocoderSpec(geocoder, geocoder_url) if geocoder else None,
         report_path=report or default_report_path(path),
         is_example=example,
+        private_fields=private_fields,
     )
     with new_session() as session, session.begin():
         result = ingest_file(session, path, options)

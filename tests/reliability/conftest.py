@@ -1,4 +1,4 @@
-"""Fixtures of the reliability tests: a throwaway cluster to stop, table fingerprints."""
+"""Fixtures of the reliability tests: a throwaway cluster to stop and its app, fingerprints."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg import sql
 from sqlalchemy import create_engine
 
-from observatory import geography, localdb
+from api.main import create_app
+from observatory import db, geography, localdb
 from observatory.pool import libpq_url
+from observatory.settings import get_settings
 from tests.clusters import cluster_url, throwaway_cluster
 from tests.conftest import load_reference_data
 from tests.factories import seed_analysis_run, seed_services
@@ -44,3 +47,16 @@ def live_cluster(geopop_south: geography.GeopopData) -> Iterator[localdb.LocalCl
             seed_analysis_run(conn, "coverage", "SAN")
         engine.dispose()
         yield cluster
+
+
+@pytest.fixture(scope="module")
+def cluster_client(live_cluster: localdb.LocalCluster) -> Iterator[TestClient]:
+    """A TestClient whose app (pool and sessions) reads the throwaway cluster."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", cluster_url(live_cluster))
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        with TestClient(create_app()) as client:
+            yield client
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
