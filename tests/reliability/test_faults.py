@@ -119,7 +119,9 @@ def test_reads_answer_503_while_the_database_is_down_and_recover_without_restart
             _wait_until_ok(client, path)
 
 
-def test_a_restart_while_idle_costs_no_failed_request(live_cluster, app_on):
+def test_a_restart_while_idle_costs_no_failed_request(live_cluster, app_on, monkeypatch):
+    monkeypatch.setenv("DB_WAIT_S", "10")  # the default: checks back off 1 s, then 2 s
+    get_settings.cache_clear()
     with TestClient(create_app()) as client:
         for path in READS:
             assert client.get(path).status_code == 200, path
