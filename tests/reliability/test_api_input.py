@@ -1,15 +1,20 @@
-"""Bad request parameters: 4xx problem details on every endpoint, never a 500, nothing written."""
+"""Bad requests and uploads: 4xx problem details on every endpoint, never a 500, nothing written."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from api.main import create_app
+from observatory import keys
 from tests.clusters import cluster_url
 from tests.helpers import assert_problem
+from tests.reliability import corpus
 from tests.reliability.conftest import fingerprint
 
 SQL_LIKE = "1' OR '1'='1'; DROP TABLE service; --"
@@ -62,3 +67,49 @@ def test_sql_looking_and_long_strings_in_every_parameter_are_harmless(
 )
 def test_out_of_range_bbox_limits_and_coordinates_are_400(cluster_client, url, fragment):
     assert_problem(cluster_client.get(url), 400, fragment)
+
+
+@pytest.fixture(scope="module")
+def potenza_key(live_cluster) -> str:
+    """An operator key for the Potenza area, committed on the cluster."""
+    engine = create_engine(cluster_url(live_cluster))
+    with Session(engine) as session, session.begin():
+        _, key = keys.create_key(session, "GdLL Potenza", "operator", ["potenza"])
+    engine.dispose()
+    return key
+
+
+def _bad_uploads(folder: Path) -> list[tuple[str, bytes, str, dict[str, str], int, str]]:
+    """(file name, content, content type, extra form fields, status, detail fragment)."""
+    huge = folder / "huge.csv"
+    corpus.one_huge_line_csv(huge)
+    return [
+        ("huge.csv", huge.read_bytes(), "text/csv", {}, 413, "above the limit"),
+        ("photo.csv", corpus.binary_csv(folder / "p.csv").read_bytes(), "text/csv", {}, 415,
+         "binary"),
+        ("broken.xlsx", corpus.truncated_xlsx(folder / "b.xlsx").read_bytes(),
+         "application/octet-stream", {}, 400, "not a readable Excel workbook"),
+        ("empty.csv", b"", "text/csv", {}, 400, "holds no rows"),
+        ("header.csv", b"nome;comune\n", "text/csv", {}, 400, "no rows below the header"),
+        ("servizi.csv", b"nome;comune\nA;Potenza\n", "image/png", {}, 415, "declared"),
+        ("servizi.exe", b"MZ\x90\x00", "application/octet-stream", {}, 415, "reads"),
+        ("servizi.csv", b"nome;comune\nA;Potenza\n", "text/csv", {"source": LONG}, 400,
+         "source"),
+        ("servizi.csv", b"nome;comune\nA;Potenza\n", "text/csv", {"area": SQL_LIKE}, 403,
+         "may write"),
+    ]
+
+
+def test_bad_uploads_are_refused_with_their_reason_and_store_nothing(
+    cluster_client, live_cluster, potenza_key, tmp_path
+):
+    before = fingerprint(cluster_url(live_cluster))
+    for name, content, ctype, form, status, fragment in _bad_uploads(tmp_path):
+        response = cluster_client.post(
+            "/ingest/upload",
+            headers={"X-API-Key": potenza_key},
+            files={"file": (name, content, ctype)},
+            data={"source": "bad-upload", **form},
+        )
+        assert_problem(response, status, fragment)
+    assert fingerprint(cluster_url(live_cluster)) == before

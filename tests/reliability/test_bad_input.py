@@ -11,18 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from observatory.cli import main
+from tests.helpers import run_cli
 from tests.ingest.helpers import NAPOLI, reasons, run, services, write_sheet
 from tests.reliability import corpus
 from tests.reliability.conftest import fingerprint
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
-    """Run `observatory ARGS` in this process; return the exit code and stderr."""
-    monkeypatch.setattr(sys, "argv", ["observatory", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    return exit_info.value.code, capsys.readouterr().err
 
 
 def _header_only(path: Path) -> Path:
@@ -59,7 +51,9 @@ def test_unreadable_file_exits_2_with_its_reason_and_stores_nothing(
     path = make(tmp_path / name)
     before = fingerprint(use_database)
     started = time.monotonic()
-    code, stderr = run_cli(monkeypatch, capsys, "ingest", str(path), "--source", "bad", *options)
+    code, _, stderr = run_cli(
+        monkeypatch, capsys, "ingest", str(path), "--source", "bad", *options
+    )
     assert code == 2, stderr
     assert message in " ".join(stderr.split()), stderr
     assert "Traceback" not in stderr

@@ -29,7 +29,7 @@ from observatory.pool import libpq_url
 from observatory.service_export import export_services
 from observatory.settings import get_settings
 from tests.clusters import cluster_url
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, run_cli
 from tests.ingest.helpers import write_sheet
 
 SCRIPT = '<script>alert("xss")</script>'
@@ -175,6 +175,21 @@ def test_reader_role_reads_public_data_and_nothing_else(published, live_cluster)
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 reader.execute(statement)
+
+
+def test_create_reader_cli_prints_the_url_with_a_fresh_password_once(
+    live_cluster, monkeypatch, capsys
+):
+    monkeypatch.setenv("DATABASE_URL", cluster_url(live_cluster))
+    get_settings.cache_clear()
+    code, out, err = run_cli(monkeypatch, capsys, "db", "create-reader", "lettore")
+    get_settings.cache_clear()
+    assert code == 0, err
+    assert "role lettore created" in out
+    url = out.splitlines()[-1]
+    assert url.startswith("postgresql://lettore:") and "***" not in url
+    with psycopg.connect(url) as reader, pytest.raises(errors.InsufficientPrivilege):
+        reader.execute("SELECT phone FROM service")
 
 
 def test_reader_role_name_must_be_a_plain_identifier(live_cluster):
