@@ -120,6 +120,19 @@ def test_private_fields_are_stored_but_absent_from_every_public_surface(
             assert personal not in body, (where, personal)
 
 
+def test_private_option_marks_fields_of_every_row_and_unknown_names_exit_2(
+    session, tmp_path, use_database, monkeypatch, capsys
+):
+    rows = [["Sportello A", "SAN", "Via Pretoria 1", "Potenza", "PZ", "40,6404", "15,8056",
+             "0971 1", "a@example.org", "Ente", "url"]]
+    sheet = write_sheet(tmp_path / "s.csv", rows, header=HEADER, encoding="utf-8")
+    ingest_file(session, sheet, IngestOptions(source="opzione", private_fields={"phone"}))
+    stored = session.execute(text("SELECT private_fields FROM service WHERE source = 'opzione'"))
+    assert stored.scalar_one() == ["phone", "url"]
+    code, _, err = run_cli(monkeypatch, capsys, "ingest", str(sheet), "--private", "segreto")
+    assert code == 2 and "--private segreto" in err
+
+
 def test_html_in_names_is_escaped_in_html_pages_and_maps(published, live_cluster, cluster_client):
     service_id = _service_ids(cluster_url(live_cluster))[0]
     for path in (f"/collections/services/items?f=html&bbox={NEAR_POTENZA}",
