@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-import psycopg
 import typer
+from sqlalchemy.engine import make_url
 
 from observatory import db as database
 from observatory import localdb, roles
@@ -59,8 +59,6 @@ def url(
     libpq: bool = typer.Option(False, help="Print a libpq URL (psql, QGIS, R) without +psycopg."),
 ) -> None:
     """Print the connection URL in use, so psql, QGIS or R can connect to the same database."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(get_settings().sqlalchemy_url)
     if libpq:
         parsed = parsed.set(drivername="postgresql")
@@ -81,11 +79,13 @@ def create_reader(
     an upgrade.
     """
     secret = password or secrets.token_urlsafe(18)
-    url = get_settings().sqlalchemy_url
-    with psycopg.connect(libpq_url(url)) as conn:
-        created = roles.create_reader(conn, name, secret)
-    from sqlalchemy.engine import make_url
-
-    reader_url = make_url(libpq_url(url)).set(username=name, password=secret)
+    connection = database.get_engine().raw_connection()  # unreachable: the CLI's exit 3
+    try:
+        created = roles.create_reader(connection.driver_connection, name, secret)
+        connection.commit()
+    finally:
+        connection.close()
+    url = libpq_url(get_settings().sqlalchemy_url)
+    reader_url = make_url(url).set(username=name, password=secret)
     typer.echo(f"role {name} {'created' if created else 'updated'}: read-only, public data")
     typer.echo(reader_url.render_as_string(hide_password=password is not None))

@@ -195,8 +195,10 @@ def test_create_reader_cli_prints_the_url_with_a_fresh_password_once(
 ):
     monkeypatch.setenv("DATABASE_URL", cluster_url(live_cluster))
     get_settings.cache_clear()
+    db.get_engine.cache_clear()
     code, out, err = run_cli(monkeypatch, capsys, "db", "create-reader", "lettore")
     get_settings.cache_clear()
+    db.get_engine.cache_clear()
     assert code == 0, err
     assert "role lettore created" in out
     url = out.splitlines()[-1]
