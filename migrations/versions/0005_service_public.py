@@ -27,8 +27,9 @@ SELECT s.id, s.source, s.name,
     CASE WHEN 'postal_code' = ANY(s.private_fields) THEN NULL ELSE s.postal_code END
         AS postal_code,
     s.municipality_code,
-    CASE WHEN s.private_fields && ARRAY['address_1', 'geom', 'location'] AND m.point IS NOT NULL
-         THEN m.point ELSE s.geom END AS geom,
+    CAST(CASE WHEN s.private_fields && ARRAY['address_1', 'geom', 'location']
+                   AND m.point IS NOT NULL
+              THEN m.point ELSE s.geom END AS geometry(Point, 4326)) AS geom,
     CASE WHEN s.private_fields && ARRAY['address_1', 'geom', 'location'] AND m.point IS NOT NULL
          THEN 'municipality' ELSE s.geocode_precision END AS geocode_precision,
     s.languages, s.target_groups, s.access_modes, s.mediation_available, s.step_free_access,

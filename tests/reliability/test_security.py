@@ -179,6 +179,9 @@ def test_reader_role_reads_public_data_and_nothing_else(published, live_cluster)
         ).fetchall()
         assert ("+39 333 7654321", "Mario Rossi") not in phones and len(phones) == 2
         assert reader.execute("SELECT count(*) FROM municipality").fetchone()[0] > 1000
+        assert reader.execute(
+            "SELECT type, srid FROM geometry_columns WHERE f_table_name = 'service_public'"
+        ).fetchone() == ("POINT", 4326)  # QGIS lists it as a point layer
         assert reader.execute("SELECT count(*) FROM analysis_result").fetchone()[0] > 0
         for statement in (
             "SELECT * FROM service", "SELECT * FROM ingest_rejection", "SELECT * FROM api_key",
