@@ -49,6 +49,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     ObservatoryError: 500,
 }
 PROBLEM_JSON = "application/problem+json"
+INTERNAL_ERROR = "internal error: the operators have been told"
 
 
 def problem(
@@ -82,10 +83,16 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         if status == 503 and not isinstance(error, GeographyNotLoaded):
             return problem(status, "the database is unavailable; try again shortly")
         if status == 500:
-            return problem(status, "internal error: the operators have been told")
+            return problem(status, INTERNAL_ERROR)
     if isinstance(error, psycopg.DataError | SQLAlchemyDataError):
         return problem(status, "a parameter holds a value the database cannot take (e.g. a NUL)")
     return problem(status, str(error))
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    """A bug: logged with its traceback for the operators, never shown to the client."""
+    log.exception("%s %s: unexpected error", request.method, request.url.path, exc_info=error)
+    return problem(500, INTERNAL_ERROR)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -102,8 +109,9 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    """Answer every domain, database, validation and HTTP error with problem details."""
+    """Answer every error with problem details; unexpected ones without their message."""
     for kind in STATUS_CODES:
         app.add_exception_handler(kind, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

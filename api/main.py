@@ -24,7 +24,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     Frozen objects are never traversed again, so a full garbage collection costs well under
     a millisecond instead of tens: no such pause in the latency tail.
     """
-    app.state.pool = await open_pool(get_settings().sqlalchemy_url)
+    settings = get_settings()
+    app.state.pool = await open_pool(settings.sqlalchemy_url, settings.db_wait_s)
     gc.collect()
     gc.freeze()
     try:

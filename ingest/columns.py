@@ -53,9 +53,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cost": ("costo", "costi", "cost", "gratuito"),
     "capacity": ("capacita", "posti", "capacity", "posti_disponibili", "capienza"),
     "is_example": ("esempio", "is_example", "example", "dato_di_esempio"),
+    "private_fields": (
+        "riservato", "riservati", "campi_riservati", "dati_riservati", "non_pubblici",
+        "private", "private_fields",
+    ),
 }
 FIELDS = frozenset(SYNONYMS)
 _BY_NAME = {name: field for field, names in SYNONYMS.items() for name in names}
+PRIVATE_COLUMNS = {
+    "phone": "phone", "email": "email", "url": "url", "organization": "organization_name",
+    "address": "address_1", "house_number": "address_1", "postcode": "postal_code",
+    "description": "description", "opening_hours": "opening_hours",
+}
+"""Fields a sheet may mark non-public -> the `service` columns kept out of every public view."""
 
 
 def header_key(header: str) -> str:
@@ -103,3 +113,19 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
             mapping[header] = field
             taken.add(field)
     return mapping
+
+
+def private_columns(text: str) -> tuple[set[str], list[str]]:
+    """'telefono, e-mail' -> the service columns to keep private, and the words not understood."""
+    columns: set[str] = set()
+    unknown: list[str] = []
+    for word in filter(None, (part.strip() for part in re.split(r"[,;/|]+", text))):
+        key = header_key(word)
+        column = PRIVATE_COLUMNS.get(_BY_NAME.get(key, key))
+        if column is None and key in PRIVATE_COLUMNS.values():
+            column = key
+        if column is None:
+            unknown.append(word)
+        else:
+            columns.add(column)
+    return columns, unknown

@@ -25,7 +25,7 @@ COPY stage_service (
     geocode_precision, geocode_source, location_flags, languages, target_groups, access_modes,
     mediation_available, step_free_access, documents_required, cost, phone, email, url,
     opening_hours, schedule, eligibility_description, capacity, is_example, extra,
-    content_hash, ingest_run_id, source_row
+    private_fields, content_hash, ingest_run_id, source_row
 ) FROM STDIN
 """
 
@@ -37,14 +37,14 @@ WITH upserted AS (
         geocode_precision, geocode_source, location_flags, languages, target_groups,
         access_modes, mediation_available, step_free_access, documents_required, cost, phone,
         email, url, opening_hours, schedule, eligibility_description, capacity, is_example,
-        extra, content_hash, ingest_run_id, source_row
+        extra, private_fields, content_hash, ingest_run_id, source_row
     )
     SELECT source, source_key, name, organization_name, description, category_code, address_1,
         postal_code, stated_municipality, stated_province, municipality_code, geom,
         geocode_precision, geocode_source, location_flags, languages, target_groups,
         access_modes, mediation_available, step_free_access, documents_required, cost, phone,
         email, url, opening_hours, schedule, eligibility_description, capacity, is_example,
-        extra, content_hash, ingest_run_id, source_row
+        extra, private_fields, content_hash, ingest_run_id, source_row
     FROM stage_service
     ON CONFLICT (source, source_key) DO UPDATE SET
         name = EXCLUDED.name, organization_name = EXCLUDED.organization_name,
@@ -64,6 +64,7 @@ WITH upserted AS (
         opening_hours = EXCLUDED.opening_hours, schedule = EXCLUDED.schedule,
         eligibility_description = EXCLUDED.eligibility_description,
         capacity = EXCLUDED.capacity, is_example = EXCLUDED.is_example, extra = EXCLUDED.extra,
+        private_fields = EXCLUDED.private_fields,
         content_hash = EXCLUDED.content_hash, ingest_run_id = EXCLUDED.ingest_run_id,
         source_row = EXCLUDED.source_row, updated_at = now()
     WHERE s.content_hash IS DISTINCT FROM EXCLUDED.content_hash
@@ -86,7 +87,7 @@ def service_values(source: str, record: Record) -> tuple:
         record.email, record.url, record.opening_hours,
         None if record.schedule is None else orjson.dumps(record.schedule).decode(),
         record.eligibility_description, record.capacity, record.is_example,
-        orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode(),
+        orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode(), record.private_fields,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.columns import private_columns
 from ingest.hours import parse_hours
 from ingest.languages import parse_languages
 from ingest.parse import Lookup, parse_bool, parse_codes
@@ -24,6 +25,7 @@ class Rules:
     access_modes: Lookup
     category: str | None = None
     is_example: bool = False
+    private_fields: frozenset[str] = frozenset()
 
 
 def clean(text: str) -> str:
@@ -96,6 +98,10 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
         is_example=rules.is_example or bool(parse_bool(fields.get("is_example", ""))),
         extra=extra,
     )
+    private, unknown_fields = private_columns(fields.get("private_fields", ""))
+    record.private_fields = sorted(private | rules.private_fields)
+    if unknown_fields:
+        record.unparsed["private_fields"] = ", ".join(unknown_fields)
     if fields.get("postcode") and record.postcode is None:
         record.unparsed["postcode"] = fields["postcode"]
     if record.opening_hours:

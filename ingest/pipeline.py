@@ -58,6 +58,7 @@ class IngestOptions:
     allowed_areas: set[str] | None = None
     report_path: Path | None = None
     is_example: bool = False
+    private_fields: set[str] = field(default_factory=set)
     comune_tolerance_km: float = 2.0
     file_name: str | None = None
 
@@ -66,6 +67,7 @@ class IngestOptions:
         options = asdict(self)
         options["allowed_areas"] = sorted(self.allowed_areas) if self.allowed_areas else None
         options["report_path"] = str(self.report_path) if self.report_path else None
+        options["private_fields"] = sorted(self.private_fields)
         return options
 
 
@@ -154,6 +156,7 @@ def _rules(columns: dict[str, str], categories: Categories, options: IngestOptio
         access_modes=attribute_lookup(taxonomy, "access_modes"),
         category=options.category,
         is_example=options.is_example,
+        private_fields=frozenset(options.private_fields),
     )
 
 

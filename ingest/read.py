@@ -39,12 +39,15 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         return data.decode("utf-16"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    for candidate in ("utf-8", "cp1252"):
-        try:
-            return data.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data":  # a file cut inside its last character
+            return data[: error.start].decode("utf-8"), "utf-8"
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -91,6 +94,8 @@ def _table(records: list[tuple[int, list[str]]]) -> Table:
             if extra.strip():
                 row[f"column_{position}"] = extra.strip()
         rows.append((number, row))
+    if not rows:
+        raise InvalidInput(f"no rows below the header (row {header_row}): nothing to ingest")
     return Table(headers, rows, header_row=header_row)
 
 
@@ -140,6 +145,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
         records = [
             (number, [_cell(v) for v in values])
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)
+            if any(value is not None for value in values)  # sheets formatted down to row 1M
         ]
     finally:
         workbook.close()

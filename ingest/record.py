@@ -56,6 +56,7 @@ class Record:
     capacity_text: str = ""
     is_example: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    private_fields: list[str] = field(default_factory=list)
     unparsed: dict[str, str] = field(default_factory=dict)
     # filled by validate / geocode / place
     category_code: str | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 
 from ingest.record import Record
+from observatory.csvcell import safe_cell
 
 HEADER = ["row", "outcome", "field", "value", "reason", "code", "raw"]
 
@@ -18,7 +19,7 @@ def default_report_path(path: Path) -> Path:
 
 
 def write_report(path: Path, rejected: list[Record], warned: list[Record]) -> int:
-    """Write the report (UTF-8 with BOM, `;`, so Excel opens it); return its line count."""
+    """Write the report (UTF-8 with BOM, `;`, formulas neutralised); return its line count."""
     lines = [
         (record.row_number, outcome, reason)
         for outcome, records, attribute in (
@@ -35,10 +36,9 @@ def write_report(path: Path, rejected: list[Record], warned: list[Record]) -> in
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(HEADER)
         for number, outcome, reason in lines:
-            writer.writerow(
-                [
-                    number, outcome, reason.field, reason.value, reason.message, reason.code,
-                    orjson.dumps(raws[number]).decode(),
-                ]
+            cells = (
+                number, outcome, reason.field, reason.value, reason.message, reason.code,
+                orjson.dumps(raws[number]).decode(),
             )
+            writer.writerow([safe_cell(cell) for cell in cells])
     return len(lines)

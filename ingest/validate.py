@@ -14,6 +14,7 @@ from observatory.geography import slugify
 # Generous box around Italy (Lampedusa to the Brenner, Sardinia to Otranto).
 ITALY_LAT = (35.2, 47.2)
 ITALY_LON = (6.5, 18.6)
+MAX_CELL_CHARS = 5_000
 
 
 @dataclass
@@ -151,10 +152,21 @@ def check_contacts(record: Record, decimal: str) -> None:
             record.capacity = capacity
 
 
+def check_lengths(record: Record) -> None:
+    """Refuse a row with a cell longer than any real survey answer (a pasted document, junk)."""
+    for column, value in record.raw.items():
+        if len(value) > MAX_CELL_CHARS:
+            record.refuse(
+                "too_long", column, value[:40] + "...",
+                f"{len(value):,} characters: a cell holds at most {MAX_CELL_CHARS:,}",
+            )
+
+
 def validate(
     record: Record, categories: Categories, gazetteer: Gazetteer, decimal: str
 ) -> Record:
     """Run every check on `record`; its `reasons` say why it is refused (empty = accepted)."""
+    check_lengths(record)
     if not record.name:
         record.refuse("missing_name", "name", "", "the service has no name")
     check_category(record, categories)

@@ -16,12 +16,12 @@ import orjson
 import pandas as pd
 import shapely
 
+from observatory.csvcell import safe_cell
 from observatory.errors import InvalidInput
 from observatory.geography import CREDIT
 
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".csv": "csv"}
 CSV_DIALECTS = ("standard", "it")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 COORDINATE_DECIMALS = 6  # about 0.1 m, as RFC 7946 section 11.2 suggests
 
 
@@ -31,13 +31,6 @@ def export_format(path: Path) -> str:
     if suffix not in FORMATS:
         raise InvalidInput(f"{path}: write .geojson, .gpkg or .csv")
     return FORMATS[suffix]
-
-
-def neutralise_formula(value: Any) -> Any:
-    """Prefix an apostrophe to a text cell that starts like a formula (= + - @ tab CR)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _json_value(value: Any) -> Any:
@@ -84,9 +77,9 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, dialect: str, metadata: dict[
     table = pd.DataFrame(frame).drop(columns=[frame.geometry.name])
     for column in table.columns:
         if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
-            table[column] = table[column].map(neutralise_formula)
+            table[column] = table[column].map(safe_cell)
     parameters = json.dumps(metadata.get("parameters", {}), ensure_ascii=False)
-    table["parameters"] = neutralise_formula(parameters)
+    table["parameters"] = safe_cell(parameters)
     italian = dialect == "it"
     table.to_csv(
         path, index=False, sep=";" if italian else ",", decimal="," if italian else ".",

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 8
-POOL_TIMEOUT_S = 10.0
+POOL_RECONNECT_S = 5.0
 STATEMENT_TIMEOUT_MS = 30_000
 # Short queries, many at once: JIT compilation (tens of ms on a large count) and parallel
 # workers (a process start each) only lengthen the latency tail.
@@ -38,13 +38,21 @@ def libpq_url(sqlalchemy_url: str) -> str:
     )
 
 
-async def open_pool(sqlalchemy_url: str) -> AsyncConnectionPool:
-    """Open an autocommit pool with a statement timeout; connections are made in the background."""
+async def open_pool(sqlalchemy_url: str, wait_s: float) -> AsyncConnectionPool:
+    """Open an autocommit pool with a statement timeout; connections are made in the background.
+
+    The app starts with the database down. Each connection is checked before it is lent (a
+    pre-ping), so a database restart costs no failed request; a pool that cannot connect
+    stops retrying after `POOL_RECONNECT_S` and tries afresh at the next request, so it is
+    back within seconds of the database. A request waits `wait_s` at most for a connection.
+    """
     pool = AsyncConnectionPool(
         libpq_url(sqlalchemy_url),
         min_size=POOL_MIN_SIZE,
         max_size=POOL_MAX_SIZE,
-        timeout=POOL_TIMEOUT_S,
+        timeout=wait_s,
+        reconnect_timeout=POOL_RECONNECT_S,
+        check=AsyncConnectionPool.check_connection,
         kwargs={
             "autocommit": True,
             "options": " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items()),

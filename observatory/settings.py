@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, description="Largest upload body (bytes); 413 above."
     )
+    db_wait_s: float = Field(
+        default=10.0, gt=0, description="Longest wait of a request for a database connection (s)."
+    )
     public_read: bool = Field(
         default=True, description="Reads open to anyone; false = a valid API key is needed."
     )

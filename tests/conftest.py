@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session
 from api.main import create_app
-from observatory import db, geography
+from observatory import db, geography, localdb
 from observatory.reference import store_reference
 from observatory.settings import get_settings
+from tests.clusters import throwaway_cluster
 
 
 def _admin_engine() -> Engine:
@@ -117,3 +118,10 @@ def client(session: Session, use_database: str) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cluster() -> Iterator[localdb.LocalCluster]:
+    """A throwaway cluster (not started) that the test may start and stop."""
+    with throwaway_cluster() as cluster:
+        yield cluster

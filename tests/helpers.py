@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -93,3 +95,16 @@ def assert_valid_feature_collection(body: dict[str, Any]) -> None:
         assert feature["type"] == "Feature" and "id" in feature
         assert feature["geometry"]["type"] in {"Point", "MultiPolygon", "Polygon"}
         assert "id" not in feature["properties"] and "links" not in feature
+
+
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str
+) -> tuple[int, str, str]:
+    """Run `observatory ARGS` in this process; return the exit code, stdout and stderr."""
+    from observatory.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["observatory", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code or 0, captured.out, captured.err

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import typer
+from sqlalchemy.engine import make_url
 
 from observatory import db as database
-from observatory import localdb
+from observatory import localdb, roles
+from observatory.pool import libpq_url
 from observatory.settings import get_settings
 
 app = typer.Typer(help="Database: local cluster, migrations, connection URL.", no_args_is_help=True)
@@ -55,9 +59,33 @@ def url(
     libpq: bool = typer.Option(False, help="Print a libpq URL (psql, QGIS, R) without +psycopg."),
 ) -> None:
     """Print the connection URL in use, so psql, QGIS or R can connect to the same database."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(get_settings().sqlalchemy_url)
     if libpq:
         parsed = parsed.set(drivername="postgresql")
     typer.echo(parsed.render_as_string(hide_password=not show_password))
+
+
+@app.command("create-reader")
+def create_reader(
+    name: str = typer.Argument(..., help="Role name, e.g. ricerca_unina."),
+    password: str = typer.Option(
+        None, help="Its password (default: a random one, printed once)."
+    ),
+) -> None:
+    """Create a read-only LOGIN role for researchers: public data only, no personal data.
+
+    It reads the geography, population, areas, categories, analyses and `service_public`
+    (services with private fields blanked); run it again to reset the password or after
+    an upgrade.
+    """
+    secret = password or secrets.token_urlsafe(18)
+    connection = database.get_engine().raw_connection()  # unreachable: the CLI's exit 3
+    try:
+        created = roles.create_reader(connection.driver_connection, name, secret)
+        connection.commit()
+    finally:
+        connection.close()
+    url = libpq_url(get_settings().sqlalchemy_url)
+    reader_url = make_url(url).set(username=name, password=secret)
+    typer.echo(f"role {name} {'created' if created else 'updated'}: read-only, public data")
+    typer.echo(reader_url.render_as_string(hide_password=password is not None))

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest.columns import parse_column_map
+from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
 from ingest.geocode import GeocoderSpec
 from ingest.pipeline import IngestOptions, ingest_file
 from ingest.report import default_report_path
@@ -39,6 +39,9 @@ def ingest(
     tolerance_km: float = typer.Option(
         2.0, help="How far outside the stated comune given coordinates may fall (flagged)."
     ),
+    private: list[str] = typer.Option(
+        None, "--private", help="Field kept out of public views for every row, e.g. telefono."
+    ),
     report: Path = typer.Option(
         None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
     ),
@@ -52,6 +55,9 @@ def ingest(
         raise InvalidInput("--decimal must be '.' or ','")
     if geocoder and not geocoder_url:
         raise InvalidInput("--geocoder needs --geocoder-url (e.g. a local Nominatim)")
+    private_fields, unknown = private_columns(",".join(private or []))
+    if unknown:
+        raise InvalidInput(f"--private {', '.join(unknown)}: use one of {sorted(PRIVATE_COLUMNS)}")
     options = IngestOptions(
         source=source or path.stem,
         category=category,
@@ -64,6 +70,7 @@ def ingest(
         report_path=report or default_report_path(path),
         is_example=example,
         comune_tolerance_km=tolerance_km,
+        private_fields=private_fields,
     )
     with new_session() as session, session.begin():
         result = ingest_file(session, path, options)

@@ -57,7 +57,8 @@ class Services(Provider):
     key = SQL("s.id")
     geometry = SQL("s.geom")
     properties: ClassVar[dict[str, sql.Composable]] = {
-        **_columns("s", "name", "organization_name"),
+        **_columns("s", "name"),
+        "organization_name": _public("organization_name"),
         "category": SQL("s.category_code"),
         **_columns("s", "municipality_code"),
         "address": _public("address_1"),

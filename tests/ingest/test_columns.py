@@ -1,6 +1,6 @@
 import pytest
 
-from ingest.columns import map_columns, parse_column_map
+from ingest.columns import map_columns, parse_column_map, private_columns
 from observatory.errors import InvalidInput
 
 
@@ -36,3 +36,10 @@ def test_parse_column_map_reads_col_equals_field():
     }
     with pytest.raises(InvalidInput, match="column=field"):
         parse_column_map(["nome"])
+
+
+def test_private_columns_names_fields_in_italian_or_english_and_keeps_the_rest_apart():
+    assert private_columns("telefono, E-mail; ente / boh") == (
+        {"phone", "email", "organization_name"}, ["boh"]
+    )
+    assert private_columns("phone|address_1") == ({"phone", "address_1"}, [])

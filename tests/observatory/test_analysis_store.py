@@ -18,8 +18,8 @@ from observatory.analysis.report import EXPORT_COLUMNS, export_run
 from observatory.analysis.summary import summarise
 from observatory.analysis.supply import load_services
 from observatory.cli import app
+from observatory.csvcell import safe_cell
 from observatory.errors import NotFound
-from observatory.exports import neutralise_formula
 from observatory.models import AnalysisResult
 from tests.factories import insert_services, random_points_in_comuni
 
@@ -141,8 +141,8 @@ def test_italian_csv_and_gpkg_exports(with_services, tmp_path):
     [("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("+39 081", "'+39 081"), ("-x", "'-x"),
      ("@SUM", "'@SUM"), ("Napoli", "Napoli"), (-3.5, -3.5), (None, None)],
 )
-def test_neutralise_formula_prefixes_an_apostrophe(cell, written):
-    assert neutralise_formula(cell) == written
+def test_safe_cell_prefixes_an_apostrophe(cell, written):
+    assert safe_cell(cell) == written
 
 
 def test_analyze_gaps_cli_writes_the_export(session, monkeypatch, tmp_path):

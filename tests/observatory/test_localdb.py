@@ -1,40 +1,11 @@
-"""The project-local cluster lifecycle, and the API riding out a database restart."""
+"""The project-local cluster lifecycle (the API riding out a restart: tests/reliability)."""
 
 import os
-import shutil
 import socket
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
-from observatory import db, geography, localdb
-from observatory.settings import get_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def cluster() -> Iterator[localdb.LocalCluster]:
-    """A throwaway cluster in a folder the postgres OS user can reach."""
-    base = Path("/var/tmp/osservatorio-test") / uuid.uuid4().hex[:8]
-    base.mkdir(parents=True)
-    cluster = localdb.LocalCluster(base / "data", _free_port(), "osservatorio")
-    yield cluster
-    localdb.stop(cluster)
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def _url(cluster: localdb.LocalCluster) -> str:
-    return f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/{cluster.database}"
+from observatory import localdb
 
 
 def test_start_is_idempotent_and_stop_stops(cluster):
@@ -55,31 +26,6 @@ def test_start_recovers_from_a_stale_pid_file(cluster):
     stale.write_text("999999\n")
     assert localdb.start(cluster) is True
     assert localdb.is_running(cluster)
-
-
-def test_readyz_goes_503_while_the_database_is_down_and_recovers(cluster, monkeypatch):
-    localdb.start(cluster)
-    url = _url(cluster)
-    db.upgrade(url)
-    engine = create_engine(url)
-    with Session(engine) as session, session.begin():
-        geography.store_geopop(session, geography.read_geopop(None, [17]), "regions")
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    from api.main import create_app
-
-    with TestClient(create_app()) as client:
-        assert client.get("/readyz").status_code == 200
-        localdb.stop(cluster)
-        down = client.get("/readyz")
-        assert down.status_code == 503
-        assert down.json()["detail"] == "database unreachable"
-        localdb.start(cluster)
-        assert client.get("/readyz").status_code == 200
-    db.get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 def test_start_on_a_taken_port_says_why(cluster):

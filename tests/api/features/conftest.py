@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from sqlalchemy import create_engine
 from api.main import create_app
 from observatory import db, geography
 from observatory.settings import PROJECT_ROOT, get_settings
+from tests.clusters import free_port
 from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_analysis_run, seed_services
 
@@ -56,16 +56,10 @@ def client(api_database_url: str) -> Iterator[TestClient]:
     test_client.__exit__(None, None, None)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_url(api_database_url: str) -> Iterator[str]:
     """A real uvicorn server on a free loopback port, serving the API database."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": api_database_url}
     command = [
         sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
