@@ -1,4 +1,4 @@
-"""Run every bench/bench_*.py in turn and print their figures (make bench)."""
+"""Run every bench/bench_*.py in turn, or those named (`run.py api load`), printing figures."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def main() -> int:
     failed = 0
     selected = sys.argv[1:]
     for script in sorted(HERE.glob("bench_*.py")):
-        if selected and not any(name in script.stem for name in selected):
+        if selected and not {script.stem, script.stem.removeprefix("bench_")} & set(selected):
             continue
         print(f"\n=== {script.stem} ===", flush=True)
         failed |= subprocess.call([sys.executable, str(script)])
