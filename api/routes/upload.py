@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 
 from api.deps import NO_NUL, OperatorDep, SessionDep
+from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys, upload
 from observatory.errors import InvalidInput
 from observatory.settings import get_settings
@@ -87,8 +88,6 @@ def upload_file(
     name = upload.check_upload(file.filename, file.content_type, file.file.read(8192))
     file.file.seek(0)
     columns = _column_map(column_map)
-    from ingest.pipeline import IngestOptions, ingest_file
-
     options = IngestOptions(
         source=source,
         category=category,
