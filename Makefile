@@ -25,13 +25,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) $(VENDOR)/.complete  ## create the virtualenv and install the project
 
-$(VENDOR)/.complete: maps/vendor.txt
+$(VENDOR)/.complete: maps/vendor.txt  # each line: package@version, then the paths it needs
 	@command -v npm >/dev/null || scripts/ensure-apt.sh nodejs npm
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
-	cd $(VENDOR) && npm pack --silent $$(cat $(CURDIR)/maps/vendor.txt) >/dev/null
-	for tgz in $(VENDOR)/*.tgz; do dir=$${tgz%-*}; mkdir -p $$dir; \
-	  tar -xzf $$tgz -C $$dir --strip-components=1 package/dist package/package.json; done
-	rm -f $(VENDOR)/*.tgz
+	while read -r spec paths; do \
+	  name=$${spec%@*}; tgz=$$(cd $(VENDOR) && npm pack --silent "$$spec" | tail -n 1) && \
+	  mkdir -p $(VENDOR)/$$name && \
+	  tar -xzf $(VENDOR)/$$tgz -C $(VENDOR)/$$name --strip-components=1 package/package.json \
+	    $$(for p in $$paths; do printf 'package/%s ' "$$p"; done) && \
+	  rm -f $(VENDOR)/$$tgz || exit 1; \
+	done < maps/vendor.txt
 	touch $@
 
 maps-assets: $(VENDOR)/.complete  ## fetch Leaflet and its plugins from the npm registry (offline maps)

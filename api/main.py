@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
 from api.openapi import install_openapi_30
-from api.routes import health, hsds, maps, ogc, spatial, upload
+from api.routes import docs, health, hsds, maps, ogc, spatial, upload
 from observatory import __version__
 from observatory.pool import open_pool
 from observatory.settings import get_settings
@@ -45,12 +45,16 @@ def create_app() -> FastAPI:
             "query spaziali, analisi ed esportazioni."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"]
         )
     app.include_router(health.router)
+    app.include_router(docs.router)
+    docs.mount_assets(app)
     app.include_router(ogc.router)
     app.include_router(spatial.router)
     app.include_router(hsds.router)
