@@ -150,17 +150,6 @@ def categories(session: Session, lang: str) -> dict[str, str]:
     return {code: label_en if lang == "en" else label_it for code, label_it, label_en in rows}
 
 
-def check_category(session: Session, category: str | None) -> None:
-    """Raise NotFound unless `category` is None or a known category code."""
-    if category is None:
-        return
-    found = session.execute(
-        text("SELECT 1 FROM service_category WHERE code = :code"), {"code": category}
-    ).first()
-    if not found:
-        raise NotFound(f"unknown category {category!r}")
-
-
 LATEST_RUN_SQL = text(
     """
     SELECT r.id, r.kind, r.category_code, r.parameters, r.created_at

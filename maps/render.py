@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from maps import data
 from maps.assets import TEMPLATES, external_references, make_offline
-from maps.data import DataVersion, Run, Scope, check_category
+from maps.data import DataVersion, Run, Scope
 from maps.labels import label, number
 from maps.layers import (
     add_area_layer,
@@ -27,6 +27,7 @@ from maps.layers import (
 from maps.simplify import AREA_TOLERANCE_DEG, REGION_TOLERANCE_DEG, simplify_coverage
 from observatory.errors import ConfigurationError
 from observatory.geography import CREDIT
+from observatory.taxonomy import check_category
 
 NO_DATA_COLOR = "#d9d9d9"
 ZERO_COLOR = "#f7f7f7"

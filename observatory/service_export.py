@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from observatory.analysis.store import resolve_scope
-from observatory.analysis.supply import check_category
 from observatory.exports import write_export
+from observatory.taxonomy import check_category
 
 LIST_FIELDS = ("languages", "target_groups", "access_modes")
 PRIVATE_LOCATION = {"geom", "location", "address_1"}

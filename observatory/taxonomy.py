@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from observatory.errors import ConfigurationError
+from observatory.errors import ConfigurationError, NotFound
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,14 @@ def store_categories(session: Session, path: Path) -> int:
         text("DELETE FROM service_category WHERE NOT (code = ANY(:codes))"), {"codes": codes}
     )
     return len(categories)
+
+
+def check_category(session: Session, category_code: str | None) -> None:
+    """Raise NotFound when `category_code` is not in the taxonomy (None means every category)."""
+    if category_code is None:
+        return
+    found = session.execute(
+        text("SELECT 1 FROM service_category WHERE code = :code"), {"code": category_code}
+    ).scalar()
+    if found is None:
+        raise NotFound(f"unknown service category {category_code!r}")

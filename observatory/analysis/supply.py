@@ -7,7 +7,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from observatory.errors import InvalidInput, NotFound
+from observatory.errors import InvalidInput
+from observatory.taxonomy import check_category
 
 SUPPLIES = ("count", "capacity")
 
@@ -23,17 +24,6 @@ ORDER BY s.id
 SNAPSHOT_SQL = """
 SELECT count(*) AS services_total, max(updated_at) AS services_updated_at FROM service
 """
-
-
-def check_category(session: Session, category_code: str | None) -> None:
-    """Raise NotFound when `category_code` is not in the taxonomy (None means every category)."""
-    if category_code is None:
-        return
-    found = session.execute(
-        text("SELECT 1 FROM service_category WHERE code = :code"), {"code": category_code}
-    ).scalar()
-    if found is None:
-        raise NotFound(f"unknown service category {category_code!r}")
 
 
 def load_services(session: Session, category_code: str | None) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from maps.render import ZERO_COLOR, classify
 from maps.simplify import REGION_TOLERANCE_DEG, simplify_coverage
 from observatory.errors import NotFound
 from observatory.geography import SOUTHERN_REGIONS, slugify
+from observatory.taxonomy import check_category
 from tests.maps.seed import PRIVATE_PHONE, XSS_NAME, comuni_in_region, services_in_region
 
 # Tiles (optional), link targets in attributions, SVG namespace, comments in Leaflet's source.
@@ -163,7 +164,7 @@ def test_unknown_region_or_area_is_not_found(seeded, region, area):
 
 def test_unknown_category_is_not_found(seeded):
     with pytest.raises(NotFound):
-        data.check_category(seeded, "XYZ")
+        check_category(seeded, "XYZ")
 
 
 def test_category_map_shows_only_that_category_and_counts_services_without_a_run(
