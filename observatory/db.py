@@ -42,11 +42,3 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 def downgrade(url: str | None = None, revision: str = "base") -> None:
     """Revert the migrations down to `revision`."""
     command.downgrade(alembic_config(url), revision)
-
-
-def masked_url(url: str) -> str:
-    """Return `url` with any password replaced by ***."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-

@@ -137,12 +137,11 @@ def _init(cluster: LocalCluster) -> None:
         "\n# osservatorio local cluster\n"
         "listen_addresses = '127.0.0.1'\n"
         "unix_socket_directories = ''\n"
-        "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
         "max_connections = 200\nshared_buffers = 512MB\nwork_mem = 32MB\n"
         "maintenance_work_mem = 256MB\n"
     )
-    append = _as_service_user(["sh", "-c", f"cat >> '{config}'"])
-    subprocess.run(append, input=settings, text=True, check=True)
+    with config.open("a", encoding="utf-8") as conf:  # appending keeps postgres the owner
+        conf.write(settings)
 
 
 def _remove_stale_pid(cluster: LocalCluster) -> None:
