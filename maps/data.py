@@ -120,7 +120,7 @@ SERVICES_SQL = text(
            s.languages, s.geocode_precision, s.category_code, s.is_example, s.private_fields,
            COALESCE(c.parent_code, c.code) AS top_category, s.municipality_code,
            ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon
-    FROM service s
+    FROM service_public s
     LEFT JOIN service_category c ON c.code = s.category_code
     WHERE s.status = 'active' AND s.municipality_code IN :codes
       AND (CAST(:category AS text) IS NULL OR s.category_code = :category
@@ -192,11 +192,11 @@ def latest_run(
 
 VERSION_SQL = text(
     """
-    SELECT (SELECT count(*) FROM service), (SELECT max(updated_at) FROM service),
-           (SELECT max(id) FROM analysis_run), (SELECT max(id) FROM geography_load),
+    SELECT s.n, s.updated, (SELECT max(id) FROM analysis_run), (SELECT max(id) FROM geography_load),
            (SELECT md5(COALESCE(string_agg(area_code || ':' || municipality_code, ','
                                            ORDER BY municipality_code), ''))
             FROM area_municipality)
+    FROM (SELECT count(*) AS n, max(updated_at) AS updated FROM service) s
     """
 )
 

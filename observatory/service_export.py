@@ -1,7 +1,7 @@
 """The service registry as researchers take it away: public fields only, labels, comune, area.
 
-A field a service lists in `private_fields` is left empty; when its location is private
-the point becomes its comune's representative point, with precision `municipality`.
+It reads the `service_public` view: fields a service lists in `private_fields` are empty, and
+a private address or location puts the point on its comune's representative point.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from observatory.exports import write_export
 from observatory.taxonomy import check_category
 
 LIST_FIELDS = ("languages", "target_groups", "access_modes")
-PRIVATE_LOCATION = {"geom", "location", "address_1"}
 
 SERVICES_SQL = """
 SELECT s.id, s.name, s.organization_name, s.description, s.category_code,
@@ -28,9 +27,8 @@ SELECT s.id, s.name, s.organization_name, s.description, s.category_code,
        s.geocode_precision, s.languages, s.target_groups, s.access_modes,
        s.mediation_available, s.step_free_access, s.documents_required, s.cost,
        s.phone, s.email, s.url, s.opening_hours, s.eligibility_description, s.capacity,
-       s.status, s.is_example, s.updated_at, s.private_fields,
-       ST_AsBinary(m.point) AS comune_point, s.geom AS geometry
-FROM service s
+       s.status, s.is_example, s.updated_at, s.geom AS geometry
+FROM service_public s
 LEFT JOIN service_category c ON c.code = s.category_code
 LEFT JOIN municipality m ON m.code = s.municipality_code
 LEFT JOIN province p ON p.code = m.province_code
@@ -43,21 +41,6 @@ WHERE (:include_inactive OR s.status = 'active')
   AND (CAST(:area AS text) IS NULL OR am.area_code = :area)
 ORDER BY s.id
 """
-
-
-def _hide_private(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Empty each field a service marks private; move a private location to its comune."""
-    frame = frame.copy()
-    wkb = frame.pop("comune_point").map(lambda value: None if value is None else bytes(value))
-    comune_points = gpd.GeoSeries.from_wkb(wkb, crs=4326)
-    for position, private in enumerate(frame.pop("private_fields")):
-        fields = set(private or [])
-        for column in fields & set(frame.columns) - {"geometry", "id"}:
-            frame.iat[position, frame.columns.get_loc(column)] = None
-        if fields & PRIVATE_LOCATION and comune_points.iloc[position] is not None:
-            frame.iat[position, frame.columns.get_loc("geometry")] = comune_points.iloc[position]
-            frame.iat[position, frame.columns.get_loc("geocode_precision")] = "municipality"
-    return frame
 
 
 def services_frame(
@@ -77,7 +60,6 @@ def services_frame(
         params={"include_inactive": include_inactive, "category": category_code,
                 "region": region_code, "area": area_code},
     )
-    frame = _hide_private(frame)
     frame["municipality_code"] = frame["municipality_code"].map(
         lambda code: None if pd.isna(code) else f"{int(code):06d}"
     )

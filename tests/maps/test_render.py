@@ -177,3 +177,19 @@ def test_category_map_shows_only_that_category_and_counts_services_without_a_run
     assert _layer_counts(html) == [len(health)]
     assert "Nessuna analisi salvata: conteggio diretto dei servizi attivi." in html
     assert "tile.openstreetmap.org" not in html
+
+
+def test_service_with_a_private_address_sits_on_its_comune_point(session):
+    from sqlalchemy import text
+
+    from tests.helpers import add_service
+
+    add_service(session, 14.25, 40.85, name="Casa privata", municipality_code=63049,
+                private_fields=["address_1"], address_1="Via Segreta 1")
+    found = data.services(session, [63049], None)
+    row = found[found.name == "Casa privata"].iloc[0]
+    point = session.execute(
+        text("SELECT ST_X(point), ST_Y(point) FROM municipality WHERE code = 63049")
+    ).one()
+    assert (row.lon, row.lat) == pytest.approx(tuple(point))
+    assert row.address_1 is None and row.geocode_precision == "municipality"
