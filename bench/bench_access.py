@@ -11,13 +11,11 @@ table. Target: five regions x 3,000 under 1 s, never slower than `access`.
 
 from __future__ import annotations
 
-import time
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from access import Access, weights
-from common import scratch_database
+from common import scratch_database, timed
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -46,12 +44,6 @@ def _stage(municipalities: pd.DataFrame, services: pd.DataFrame, pairs: Pairs,
     return two_step_fca(demand, np.ones(len(services)), pairs, method, sigma_km).access
 
 
-def _timed(func):
-    start = time.perf_counter()
-    result = func()
-    return result, time.perf_counter() - start
-
-
 def _pysal(municipalities: pd.DataFrame, services: pd.DataFrame, costs: pd.DataFrame,
            catchment_km: float, method: str) -> pd.Series:
     demand = pd.DataFrame({"demand": municipalities.residents.fillna(0.0)})
@@ -67,18 +59,18 @@ def _case(label: str, municipalities: pd.DataFrame, polygons: gpd.GeoDataFrame,
           count: int, catchment_km: float, method: str = "2sfca") -> None:
     """Ours from the points; access = building its geodesic cost table + its 2SFCA."""
     services = random_points_in_comuni(polygons.code.to_numpy(), polygons.geom.values, count, 1)
-    (_, ours), ours_s = _timed(
+    (_, ours), ours_s = timed(
         lambda: _ours(municipalities, services, catchment_km, method, method == "e2sfca")
     )
-    (pairs, _), table_s = _timed(
+    (pairs, _), table_s = timed(
         lambda: _ours(municipalities, services, catchment_km, method, True)
     )
     costs = pd.DataFrame({"origin": municipalities.index.to_numpy()[pairs.demand_index],
                           "dest": pairs.service_index, "cost": pairs.distance_km})
-    theirs, pysal_s = _timed(
+    theirs, pysal_s = timed(
         lambda: _pysal(municipalities, services, costs, catchment_km, method)
     )
-    _, stage_s = _timed(lambda: _stage(municipalities, services, pairs, catchment_km, method))
+    _, stage_s = timed(lambda: _stage(municipalities, services, pairs, catchment_km, method))
     people = municipalities.residents.fillna(0).to_numpy() > 0
     expected = theirs.reindex(municipalities.index).fillna(0).to_numpy()
     agree = np.allclose(ours[people], expected[people], rtol=1e-9, atol=0)
@@ -110,7 +102,7 @@ def _end_to_end(url: str, polygons: gpd.GeoDataFrame, count: int) -> None:
         insert_services(session, services, "SAN-ASL", source="bench")
     with Session(engine) as session, session.begin():
         params = Parameters("access", "SAN", catchment_km=20.0)
-        run, elapsed = _timed(lambda: run_analysis(session, params))
+        run, elapsed = timed(lambda: run_analysis(session, params))
         print(f"end to end, five regions, {count} services, 20 km: run {run.id} fetched, "
               f"computed and stored in {elapsed:.3f} s", flush=True)
     engine.dispose()

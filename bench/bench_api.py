@@ -25,12 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from common import scratch_database
+from common import load_south, scratch_database
 from sqlalchemy import create_engine, text
 
-from observatory import geography
 from observatory.pool import libpq_url
-from tests.conftest import load_reference_data
 from tests.factories import seed_services
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +132,7 @@ def wrk(url: str, connections: int, seconds: int) -> tuple[float, float, float]:
 
 def prepare(url: str) -> None:
     """Geography, 100k seeded services, statistics."""
-    load_reference_data(url, geography.read_geopop(None, list(geography.SOUTHERN_REGIONS)))
+    load_south(url)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         seed_services(conn, SERVICES)

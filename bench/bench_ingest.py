@@ -11,11 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import scratch_database
+from common import load_south, scratch_database
 
 from ingest.sample import read_places, service_rows, write_sheet
-from observatory import geography
-from tests.conftest import load_reference_data
 
 CHILD = """
 import sys, time, resource
@@ -39,7 +37,7 @@ print(f"{path.stem}: {c['read']} rows in {elapsed:.2f} s = {c['read'] / elapsed:
 
 def prepare(url: str) -> None:
     """Migrate and load the five regions, areas and categories."""
-    load_reference_data(url, geography.read_geopop(None, list(geography.SOUTHERN_REGIONS)))
+    load_south(url)
 
 
 def main() -> None:

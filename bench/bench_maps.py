@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import time
 
-from common import peak_rss_mb, scratch_database
+from common import load_south, peak_rss_mb, scratch_database
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from maps.data import list_scopes
 from maps.publish import render_map
 from maps.render import load_inputs
-from observatory import geography
-from tests.conftest import load_reference_data
 from tests.maps.seed import seed_analysis, seed_services
 
 SERVICES = 3000
@@ -24,7 +22,7 @@ SERVICES = 3000
 def main() -> None:
     """Load, seed, then render every region's two maps, printing time and size of each."""
     with scratch_database() as url:
-        load_reference_data(url, geography.read_geopop(None, list(geography.SOUTHERN_REGIONS)))
+        load_south(url)
         engine = create_engine(url)
         with Session(engine) as session, session.begin():
             seed_services(session, SERVICES)

@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
+
+T = TypeVar("T")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import create_database, drop_database  # noqa: E402
+from observatory import geography  # noqa: E402
+from tests.conftest import create_database, drop_database, load_reference_data  # noqa: E402
 
 
 @contextmanager
@@ -30,10 +33,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(label: str, func: Callable[[], Any]) -> float:
-    """Run `func` once, print and return its wall time in seconds."""
+def timed(func: Callable[[], T]) -> tuple[T, float]:
+    """Run `func` once; return its result and its wall time in seconds."""
     start = time.perf_counter()
-    func()
-    elapsed = time.perf_counter() - start
-    print(f"{label}: {elapsed:.2f} s, peak RSS {peak_rss_mb():.0f} MiB", flush=True)
-    return elapsed
+    result = func()
+    return result, time.perf_counter() - start
+
+
+def load_south(url: str) -> None:
+    """Migrate the database of `url` and load the five regions, areas and categories."""
+    load_reference_data(url, geography.read_geopop(None, list(geography.SOUTHERN_REGIONS)))
