@@ -99,12 +99,19 @@ def find_run(
 
 
 def run_analysis(
-    session: Session, params: Parameters, municipalities: pd.DataFrame | None = None
+    session: Session,
+    params: Parameters,
+    municipalities: pd.DataFrame | None = None,
+    services: pd.DataFrame | None = None,
 ) -> AnalysisRun:
-    """Compute and store `params` on the current data, or return the run that already did."""
+    """Compute and store `params` on the current data, or return the run that already did.
+
+    `municipalities` and `services` (of the run's category) may be passed in when already read.
+    """
     if municipalities is None:
         municipalities = load_municipalities(session)
-    services = load_services(session, params.category_code)
+    if services is None:
+        services = load_services(session, params.category_code)
     snapshot = _snapshot(session, municipalities, services, params)
     existing = find_run(session, params, snapshot)
     if existing is not None:
@@ -142,10 +149,13 @@ def run_defaults(
         for category in [None, *categories]
         for kind in KINDS
     ]
-    return [
-        run_analysis(session, params, municipalities)
-        for params in track(wanted, len(wanted), "Analisi / analyses")
-    ]
+    services: dict[str | None, pd.DataFrame] = {}
+    runs = []
+    for params in track(wanted, len(wanted), "Analisi / analyses"):
+        if params.category_code not in services:
+            services[params.category_code] = load_services(session, params.category_code)
+        runs.append(run_analysis(session, params, municipalities, services[params.category_code]))
+    return runs
 
 
 def latest_run(
