@@ -28,7 +28,7 @@ import httpx
 from common import load_south, scratch_database
 from sqlalchemy import create_engine, text
 
-from observatory.pool import libpq_url
+from observatory.db import libpq_url
 from tests.factories import seed_services
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ingest.place import ewkt
 from ingest.record import Record
-from observatory.geography import _copy
+from observatory.db import copy_rows
 
 STAGE_SQL = "CREATE TEMP TABLE stage_service ON COMMIT DROP AS SELECT * FROM service WITH NO DATA"
 
@@ -115,7 +115,7 @@ def load_services(session: Session, source: str, run_id: int, records: list[Reco
             values = service_values(source, record)
             yield (*values, content_hash(values), run_id, record.row_number)
 
-    _copy(session, COPY_SQL, rows())
+    copy_rows(session, COPY_SQL, rows())
     inserted, updated = session.execute(text(UPSERT_SQL)).one()
     session.execute(text("DROP TABLE stage_service"))
     stored = session.execute(
@@ -126,7 +126,7 @@ def load_services(session: Session, source: str, run_id: int, records: list[Reco
 
 def store_rejections(session: Session, run_id: int, records: list[Record]) -> None:
     """Keep every refused row with its raw values and reasons."""
-    _copy(
+    copy_rows(
         session,
         "COPY ingest_rejection (run_id, row_number, raw, reasons) FROM STDIN",
         (

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ingest.gazetteer import Gazetteer
 from ingest.record import Record
-from observatory.geography import _copy
+from observatory.db import copy_rows
 
 STAGE_SQL = """
 CREATE TEMP TABLE stage_point (
@@ -53,7 +53,7 @@ def locate(session: Session, records: list[Record]) -> dict[int, Placement]:
     rows = sorted(
         (r.comune.code if r.comune else 0, r.row_number, ewkt(r.lon, r.lat)) for r in records
     )
-    _copy(
+    copy_rows(
         session,
         "COPY stage_point (row_number, geom, stated_code) FROM STDIN",
         ((number, point, code or None) for code, number, point in rows),

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from observatory.settings import PROJECT_ROOT, get_settings
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+@functools.cache
+def copy_rows(session: Session, sql: str, rows: Iterable[tuple]) -> None:
+    """COPY `rows` (tuples) on the session's own connection, inside its transaction."""
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def copy_text(session: Session, sql: str, data: str) -> None:
+    """COPY already formatted `data` (e.g. CSV text) on the session's own connection."""
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(data)
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """Turn a SQLAlchemy URL (postgresql+psycopg://...) into a libpq one (psql, QGIS, R)."""
+    return (
+        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
 
 
 @functools.cache

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from observatory.db import copy_rows
 from observatory.errors import GeographyNotLoaded, InvalidInput, NotFound
 from observatory.progress import steps
 
@@ -156,14 +157,6 @@ def _stage_rows(data: GeopopData):
         )
 
 
-def _copy(session: Session, sql: str, rows: Iterable[tuple]) -> None:
-    """COPY `rows` on the session's own connection (inside its transaction)."""
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def store_geopop(session: Session, data: GeopopData, scope: str) -> dict[str, int]:
     """Replace the stored geography and resident population with `data`."""
     with steps(5, "Caricamento geografia / loading geography") as advance:
@@ -171,7 +164,7 @@ def store_geopop(session: Session, data: GeopopData, scope: str) -> dict[str, in
         session.execute(text("DELETE FROM region"))
         session.execute(text("DELETE FROM geography_load"))
         session.execute(text(STAGE_SQL))
-        _copy(
+        copy_rows(
             session,
             "COPY stage_geo (kind, code, name, short, province_code, region_code, "
             "cadastral_code, wkb) FROM STDIN",
@@ -182,7 +175,7 @@ def store_geopop(session: Session, data: GeopopData, scope: str) -> dict[str, in
         for table in ("region", "province", "municipality"):
             session.execute(text(INSERT_SQL[table]), {"year": data.year})
             advance(table)
-        _copy(
+        copy_rows(
             session,
             "COPY population (municipality_code, year, indicator, value, source) FROM STDIN",
             (

@@ -8,7 +8,8 @@ from psycopg import AsyncConnection
 from psycopg.abc import Query
 from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.engine import make_url
+
+from observatory.db import libpq_url
 
 POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 8
@@ -29,13 +30,6 @@ class RawLoader(Loader):
     def load(self, data: Any) -> bytes:
         """Return the value as bytes."""
         return bytes(data)
-
-
-def libpq_url(sqlalchemy_url: str) -> str:
-    """Turn a SQLAlchemy URL (postgresql+psycopg://...) into a libpq one."""
-    return (
-        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
 
 
 async def open_pool(sqlalchemy_url: str, wait_s: float) -> AsyncConnectionPool:

@@ -20,6 +20,7 @@ from observatory.analysis.compute import RESULT_COLUMNS, compute
 from observatory.analysis.demand import load_municipalities
 from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Parameters
 from observatory.analysis.supply import load_services, services_snapshot
+from observatory.db import copy_text
 from observatory.errors import NotFound
 from observatory.geography import resolve_regions
 from observatory.models import AnalysisRun
@@ -82,9 +83,7 @@ def _store_results(session: Session, run_id: int, results: pd.DataFrame) -> None
     )
     table.insert(0, "municipality_code", results.index)
     table.insert(0, "run_id", run_id)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(COPY_RESULTS_SQL) as copy:
-        copy.write(table.to_csv(index=False, header=False))
+    copy_text(session, COPY_RESULTS_SQL, table.to_csv(index=False, header=False))
 
 
 def find_run(

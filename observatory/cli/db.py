@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from observatory import db as database
 from observatory import localdb, roles
-from observatory.pool import libpq_url
+from observatory.db import libpq_url
 from observatory.settings import get_settings
 
 app = typer.Typer(help="Database: local cluster, migrations, connection URL.", no_args_is_help=True)
@@ -59,9 +59,8 @@ def url(
     libpq: bool = typer.Option(False, help="Print a libpq URL (psql, QGIS, R) without +psycopg."),
 ) -> None:
     """Print the connection URL in use, so psql, QGIS or R can connect to the same database."""
-    parsed = make_url(get_settings().sqlalchemy_url)
-    if libpq:
-        parsed = parsed.set(drivername="postgresql")
+    url = get_settings().sqlalchemy_url
+    parsed = make_url(libpq_url(url) if libpq else url)
     typer.echo(parsed.render_as_string(hide_password=not show_password))
 
 

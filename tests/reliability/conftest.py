@@ -12,7 +12,7 @@ from sqlalchemy import create_engine
 
 from api.main import create_app
 from observatory import db, geography, localdb
-from observatory.pool import libpq_url
+from observatory.db import libpq_url
 from observatory.settings import get_settings
 from tests.clusters import cluster_url, throwaway_cluster
 from tests.conftest import load_reference_data

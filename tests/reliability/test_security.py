@@ -23,9 +23,9 @@ from api.deps import get_session
 from api.main import create_app
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory import db, keys, roles
+from observatory.db import libpq_url
 from observatory.exports import write_export
 from observatory.hsds_tabular import write_folder
-from observatory.pool import libpq_url
 from observatory.service_export import export_services
 from observatory.settings import get_settings
 from tests.clusters import cluster_url
