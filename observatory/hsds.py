@@ -77,11 +77,16 @@ class ServiceFilter:
     proximity: Proximity | None = None
 
 
+@functools.cache
+def _kind_prefix(kind: str) -> int:
+    """The upper 64 bits shared by every UUID of entity `kind` (version 8 set)."""
+    prefix = uuid.uuid5(ID_NAMESPACE, kind).int >> 64
+    return (prefix & ~(0xF << 12)) | (0x8 << 12)
+
+
 def entity_uuid(kind: str, number: int) -> str:
     """The stable UUID of entity `kind` derived from the integer id `number`."""
-    prefix = uuid.uuid5(ID_NAMESPACE, kind).int >> 64
-    prefix = (prefix & ~(0xF << 12)) | (0x8 << 12)
-    return str(uuid.UUID(int=(prefix << 64) | (0b10 << _NUMBER_BITS) | number))
+    return str(uuid.UUID(int=(_kind_prefix(kind) << 64) | (0b10 << _NUMBER_BITS) | number))
 
 
 def entity_number(kind: str, value: str) -> int | None:
@@ -293,6 +298,8 @@ def _public(row: Any) -> dict[str, Any]:
     for field in public["private_fields"] or []:
         if field in public and field not in ("id", "name", "private_fields"):
             public[field] = None
+    if "opening_hours" in (public["private_fields"] or []):
+        public["schedule"] = None  # parsed from the opening hours: private with them
     return public
 
 

@@ -303,3 +303,13 @@ def test_reads_need_a_key_when_not_public(monkeypatch, session, use_database):
     with TestClient(app) as client:
         assert_problem(client.get("/hsds/services"), 401, "API key is required")
         assert client.get("/hsds/services", headers={"X-API-Key": key}).status_code == 200
+
+
+def test_private_opening_hours_hide_the_schedule_parsed_from_them(client, session):
+    service = add_service(
+        session, *POZZUOLI, name="Sportello a casa", municipality_code=63060,
+        opening_hours="mar 15-18", private_fields=["opening_hours"],
+        schedule=[{"byday": "TU", "opens_at": "15:00", "closes_at": "18:00"}],
+    )
+    detail = client.get(f"/hsds/services/{hsds.entity_uuid('service', service.id)}").json()
+    assert "15:00" not in json.dumps(detail) and "mar 15-18" not in json.dumps(detail)
