@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ingest.gazetteer import Gazetteer
 from ingest.record import Record
 from observatory.db import copy_rows
+from observatory.upload import OUTSIDE_AREAS
 
 STAGE_SQL = """
 CREATE TEMP TABLE stage_point (
@@ -106,7 +107,7 @@ def decide(
         area = gazetteer.comuni[code].area
         if area not in allowed_areas:
             record.refuse(
-                "outside_allowed_areas", "lat/lon", f"{record.lat}, {record.lon}",
+                OUTSIDE_AREAS, "lat/lon", f"{record.lat}, {record.lon}",
                 f"the service is in {gazetteer.comuni[code].label}, area {area or 'none'}, "
                 f"not in the areas this upload may write: {', '.join(sorted(allowed_areas))}",
             )

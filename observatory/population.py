@@ -12,7 +12,6 @@ import hashlib
 import io
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from observatory.analysis.demand import INDICATORS
 from observatory.errors import InvalidInput
-from observatory.geography import loaded_year
+from observatory.geography import loaded_year, slugify
 
 log = logging.getLogger(__name__)
 TOTAL_AGE = 999
@@ -54,8 +53,8 @@ class PopulationLoad:
 
 
 def _normalise(label: str) -> str:
-    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", ascii_label.lower()).strip()
+    """'Età ' -> 'eta': a header as the layouts below are written."""
+    return slugify(label).replace("-", " ")
 
 
 def _decode(raw: bytes) -> str:

@@ -40,6 +40,7 @@ KINDS = {
 }
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 OUTSIDE_AREAS = "outside_allowed_areas"
+"""Rejection code of a row outside the key's areas (written by ingest.place, read here)."""
 
 
 def check_declared_size(content_length: str | None, limit_bytes: int) -> None:

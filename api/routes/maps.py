@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
@@ -14,7 +14,6 @@ from maps.data import Scope, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
 from maps.publish import render_scope_map
-from observatory.errors import NotFound
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 CACHE = MapCache()
@@ -53,15 +52,10 @@ def _map_response(
     session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
 ) -> Response:
     key = (kind, options.category, options.lang, options.tiles)
-    try:
-        scope = resolve_scope(session, region, area)
-        page, etag = CACHE.page(
-            session,
-            (scope.path, *key),
-            lambda: render_scope_map(session, scope, *key),
-        )
-    except NotFound as error:
-        raise HTTPException(status_code=404, detail=str(error)) from error
+    scope = resolve_scope(session, region, area)
+    page, etag = CACHE.page(
+        session, (scope.path, *key), lambda: render_scope_map(session, scope, *key)
+    )
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)

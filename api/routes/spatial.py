@@ -103,14 +103,14 @@ async def analysis_summary(
 )
 async def gaps_export(
     request: Request,
-    conn: ConnectionDep,
     category: str,
     only_gaps: Annotated[bool, Query(description="false: every comune analysed")] = True,
 ) -> StreamingResponse:
     """The gap comuni of the latest run, with the run's parameters, as a GeoJSON attachment."""
     code = parse_category(category)
-    run, run_id = await spatial.latest_run(conn, "gaps", code)
     pool = request.app.state.pool
+    async with pool.connection() as conn:  # released before the download streams
+        run, run_id = await spatial.latest_run(conn, "gaps", code)
 
     async def body() -> AsyncIterator[bytes]:
         yield b'{"type":"FeatureCollection","analysis":' + run + b',"features":['
