@@ -64,17 +64,16 @@ def read_attributes(path: Path) -> dict[str, Any]:
 def store_categories(session: Session, path: Path) -> int:
     """Upsert the categories; remove those gone from the file unless services use them."""
     categories = read_categories(path)
-    for category in categories:
-        session.execute(
-            text(
-                "INSERT INTO service_category (code, parent_code, label_it, label_en, position) "
-                "VALUES (:code, :parent_code, :label_it, :label_en, :position) "
-                "ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, "
-                "label_it = EXCLUDED.label_it, label_en = EXCLUDED.label_en, "
-                "position = EXCLUDED.position"
-            ),
-            category.__dict__,
-        )
+    session.execute(
+        text(
+            "INSERT INTO service_category (code, parent_code, label_it, label_en, position) "
+            "VALUES (:code, :parent_code, :label_it, :label_en, :position) "
+            "ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, "
+            "label_it = EXCLUDED.label_it, label_en = EXCLUDED.label_en, "
+            "position = EXCLUDED.position"
+        ),
+        [category.__dict__ for category in categories],
+    )
     codes = [c.code for c in categories]
     in_use = (
         session.execute(
