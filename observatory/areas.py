@@ -62,12 +62,17 @@ def read_areas(path: Path) -> list[AreaSpec]:
     return specs
 
 
-def _lookup_tables(session: Session) -> tuple[dict, dict, dict]:
-    regions = {
+def _region_codes(session: Session) -> dict[str, int]:
+    """Region code by its ISTAT code (as text) and by the slug of its name."""
+    return {
         key: code
         for code, name in session.execute(text("SELECT code, name FROM region"))
         for key in (str(code), slugify(name))
     }
+
+
+def _lookup_tables(session: Session) -> tuple[dict, dict, dict, dict]:
+    regions = _region_codes(session)
     provinces: dict[tuple[int, str], int] = {}
     for code, short, name, region in session.execute(
         text("SELECT code, short, name, region_code FROM province")
@@ -75,24 +80,23 @@ def _lookup_tables(session: Session) -> tuple[dict, dict, dict]:
         for key in (str(code), short.upper(), slugify(name)):
             provinces[(region, key)] = code
     comuni: dict[tuple[int, str], list[int]] = {}
-    for code, name, region in session.execute(
-        text("SELECT code, name, region_code FROM municipality")
+    province_members: dict[int, list[int]] = {}
+    for code, name, region, province in session.execute(
+        text("SELECT code, name, region_code, province_code FROM municipality")
     ):
         comuni.setdefault((region, str(code)), []).append(code)
         comuni.setdefault((region, slugify(name)), []).append(code)
-    return regions, provinces, comuni
+        province_members.setdefault(province, []).append(code)
+    return regions, provinces, comuni, province_members
 
 
 def expand_areas(session: Session, specs: list[AreaSpec]) -> dict[str, list[int]]:
     """Return area code -> comune codes; skip areas whose region is not loaded."""
-    regions, provinces, comuni = _lookup_tables(session)
-    province_members: dict[int, list[int]] = {}
-    for code, province in session.execute(text("SELECT code, province_code FROM municipality")):
-        province_members.setdefault(province, []).append(code)
+    regions, provinces, comuni, province_members = _lookup_tables(session)
     membership: dict[str, list[int]] = {}
     owner: dict[int, str] = {}
     for spec in specs:
-        region = regions.get(slugify(spec.region)) or regions.get(spec.region)
+        region = regions.get(slugify(spec.region))
         if region is None:
             log.info("area %s skipped: region %s is not loaded", spec.code, spec.region)
             continue
@@ -132,7 +136,7 @@ def store_areas(session: Session, path: Path) -> dict[str, int]:
     """Replace the stored areas with those of `path`; return comuni per area."""
     specs = read_areas(path)
     membership = expand_areas(session, specs)
-    regions, _, _ = _lookup_tables(session)
+    regions = _region_codes(session)
     session.execute(text("DELETE FROM territorial_area"))
     for spec in specs:
         if spec.code not in membership:
@@ -145,7 +149,7 @@ def store_areas(session: Session, path: Path) -> dict[str, int]:
             {
                 "code": spec.code,
                 "name": spec.name,
-                "region": regions.get(slugify(spec.region)) or regions.get(spec.region),
+                "region": regions[slugify(spec.region)],
                 "status": spec.status,
             },
         )
