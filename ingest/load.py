@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ingest.place import ewkt
 from ingest.record import Record
 from observatory.db import copy_rows
+from observatory.errors import PermissionDenied
 
 STAGE_SQL = "CREATE TEMP TABLE stage_service ON COMMIT DROP AS SELECT * FROM service WITH NO DATA"
 
@@ -73,6 +74,29 @@ WITH upserted AS (
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
 """
 
+# The last word on authority, in the writing step itself: a staged row outside the areas,
+# or one that would update a stored service outside them, stops the whole run.
+STAGED_OUTSIDE_SQL = """
+SELECT st.source_row, st.name, s.name AS stored_name,
+       s.id IS NOT NULL AND NOT coalesce(stored.area_code = ANY(:areas), false) AS stored_outside
+FROM stage_service st
+LEFT JOIN area_municipality staged ON staged.municipality_code = st.municipality_code
+LEFT JOIN service s ON s.source = st.source AND s.source_key = st.source_key
+LEFT JOIN area_municipality stored ON stored.municipality_code = s.municipality_code
+WHERE NOT coalesce(staged.area_code = ANY(:areas), false)
+   OR (s.id IS NOT NULL AND NOT coalesce(stored.area_code = ANY(:areas), false))
+ORDER BY st.source_row LIMIT 1
+"""
+
+# Services of the source that the file does not list, counted only inside the areas.
+ABSENT_SQL = """
+SELECT count(*) FROM service s
+LEFT JOIN area_municipality a ON a.municipality_code = s.municipality_code
+WHERE s.source = :source
+  AND NOT EXISTS (SELECT 1 FROM stage_service st WHERE st.source_key = s.source_key)
+  AND (CAST(:areas AS text[]) IS NULL OR a.area_code = ANY(:areas))
+"""
+
 
 def service_values(source: str, record: Record) -> tuple:
     """The stored fields of a record, in COPY order, without run id and row number."""
@@ -98,15 +122,21 @@ def content_hash(values: tuple) -> str:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What the upsert did; `absent` counts stored services of the source not in this file."""
+    """What the upsert did; `absent`: services of the source in the areas, not in the file."""
 
     inserted: int
     updated: int
     absent: int
 
 
-def load_services(session: Session, source: str, run_id: int, records: list[Record]) -> Loaded:
-    """Upsert the records (unchanged rows are not written); nothing is deleted."""
+def load_services(
+    session: Session,
+    source: str,
+    run_id: int,
+    records: list[Record],
+    areas: set[str] | None = None,
+) -> Loaded:
+    """Upsert the records (unchanged rows are not written) inside `areas`; nothing is deleted."""
     session.execute(text("DROP TABLE IF EXISTS stage_service"))
     session.execute(text(STAGE_SQL))
 
@@ -116,12 +146,21 @@ def load_services(session: Session, source: str, run_id: int, records: list[Reco
             yield (*values, content_hash(values), run_id, record.row_number)
 
     copy_rows(session, COPY_SQL, rows())
+    bound = {"source": source, "areas": None if areas is None else sorted(areas)}
+    if areas is not None:
+        outside = session.execute(text(STAGED_OUTSIDE_SQL), bound).first()
+        if outside is not None:
+            raise PermissionDenied(
+                f"row {outside.source_row} ({outside.name!r}) would write outside the areas "
+                f"this upload may write ({', '.join(sorted(areas))}): "
+                + (f"it updates {outside.stored_name!r}, stored elsewhere"
+                   if outside.stored_outside else "its comune lies elsewhere")
+                + "; nothing was stored"
+            )
+    absent = session.execute(text(ABSENT_SQL), bound).scalar_one()
     inserted, updated = session.execute(text(UPSERT_SQL)).one()
     session.execute(text("DROP TABLE stage_service"))
-    stored = session.execute(
-        text("SELECT count(*) FROM service WHERE source = :source"), {"source": source}
-    ).scalar_one()
-    return Loaded(inserted, updated, stored - len(records))  # every record is stored by now
+    return Loaded(inserted, updated, absent)
 
 
 def store_rejections(session: Session, run_id: int, records: list[Record]) -> None:

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ingest import authority
 from ingest.columns import map_columns
 from ingest.gazetteer import load_gazetteer
 from ingest.geocode import GeocodeCache, GeocoderSpec, OnlineGeocoder, geocode
@@ -31,6 +32,7 @@ from ingest.record import Record
 from ingest.report import write_report
 from ingest.validate import Categories, validate
 from observatory.errors import GeographyNotLoaded, InvalidInput
+from observatory.keys import Operator
 from observatory.progress import track
 from observatory.settings import get_settings
 
@@ -45,6 +47,8 @@ class IngestOptions:
 
     The format comes from the file's extension (keep it on an uploaded temp file);
     `file_name` is the name to record when it differs (the client's name of an upload).
+    `key` is the API key of an upload (None: the command line), recorded on the run and
+    checked against the source's owner; `allowed_areas` are the areas it may write.
     """
 
     source: str
@@ -61,10 +65,12 @@ class IngestOptions:
     private_fields: set[str] = field(default_factory=set)
     comune_tolerance_km: float = 2.0
     file_name: str | None = None
+    key: Operator | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly options, as stored on the ingest run."""
+        """JSON-friendly options, as stored on the ingest run (the key has its own columns)."""
         options = asdict(self)
+        del options["key"]
         options["allowed_areas"] = sorted(self.allowed_areas) if self.allowed_areas else None
         options["report_path"] = str(self.report_path) if self.report_path else None
         options["private_fields"] = sorted(self.private_fields)
@@ -81,6 +87,8 @@ class IngestReport:
     warnings: list[dict[str, Any]]
     duration_s: float
     report_path: Path | None = None
+    key_prefix: str | None = None
+    key_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly report."""
@@ -164,10 +172,13 @@ def _start_run(session: Session, path: Path, options: IngestOptions) -> int:
     """Insert the `ingest_run` row (committed only with the rest of the run)."""
     return session.execute(
         text(
-            "INSERT INTO ingest_run (source, file_name, file_sha256, options) "
-            "VALUES (:source, :file_name, :sha, CAST(:options AS jsonb)) RETURNING id"
+            "INSERT INTO ingest_run (source, file_name, file_sha256, options, key_prefix, "
+            "key_name) VALUES (:source, :file_name, :sha, CAST(:options AS jsonb), :prefix, "
+            ":key_name) RETURNING id"
         ),
         {
+            "prefix": options.key.key_prefix if options.key else None,
+            "key_name": options.key.name if options.key else None,
             "source": options.source,
             "file_name": options.file_name or path.name,
             "sha": _sha256(path),
@@ -192,6 +203,8 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     started = time.perf_counter()
     if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
         raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
+    areas = options.allowed_areas
+    authority.claim_source(session, options.source, options.key, areas)
     table = read_table(path, options.sheet, options.delimiter, options.encoding)
     if table.header_row > 1:
         log.info("%s: header on row %d, the rows above are titles", path.name, table.header_row)
@@ -215,9 +228,13 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     accepted = [r for r in records if not r.reasons]
     online = OnlineGeocoder(options.geocoder) if options.geocoder else None
     sources = geocode(accepted, GeocodeCache(session), online)
-    place(session, accepted, gazetteer, options.comune_tolerance_km, options.allowed_areas)
+    place(session, accepted, gazetteer, options.comune_tolerance_km)
+    if areas is not None:
+        authority.refuse_rows_outside(session, records + duplicates, gazetteer, areas)
+        authority.refuse_updates_outside(session, options.source, accepted, gazetteer, areas)
+        authority.check_some_row_allowed(records + duplicates, areas)
     stored = [r for r in accepted if not r.reasons]
-    loaded = load_services(session, options.source, run_id, stored)
+    loaded = load_services(session, options.source, run_id, stored, areas)
     rejected = [r for r in records if r.reasons]
     refused = sorted(rejected + duplicates, key=attrgetter("row_number"))
     store_rejections(session, run_id, refused)
@@ -252,4 +269,6 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         warnings=_rows_of(warned, "warnings"),
         duration_s=duration,
         report_path=options.report_path,
+        key_prefix=options.key.key_prefix if options.key else None,
+        key_name=options.key.name if options.key else None,
     )

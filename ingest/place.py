@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from ingest.gazetteer import Gazetteer
 from ingest.record import Record
 from observatory.db import copy_rows
-from observatory.upload import OUTSIDE_AREAS
 
 STAGE_SQL = """
 CREATE TEMP TABLE stage_point (
@@ -73,7 +72,6 @@ def decide(
     placement: Placement,
     gazetteer: Gazetteer,
     tolerance_km: float,
-    allowed_areas: set[str] | None,
 ) -> None:
     """Set the record's comune from its point; flag or refuse disagreement with the stated one."""
     stated, found = record.comune, placement.found_code
@@ -103,14 +101,6 @@ def decide(
         )
         return
     record.municipality_code = code
-    if allowed_areas is not None:
-        area = gazetteer.comuni[code].area
-        if area not in allowed_areas:
-            record.refuse(
-                OUTSIDE_AREAS, "lat/lon", f"{record.lat}, {record.lon}",
-                f"the service is in {gazetteer.comuni[code].label}, area {area or 'none'}, "
-                f"not in the areas this upload may write: {', '.join(sorted(allowed_areas))}",
-            )
 
 
 def place(
@@ -118,9 +108,8 @@ def place(
     records: list[Record],
     gazetteer: Gazetteer,
     tolerance_km: float,
-    allowed_areas: set[str] | None = None,
 ) -> None:
     """Assign comune and area to every located record; refuse those that cannot be placed."""
     placements = locate(session, records)
     for record in records:
-        decide(record, placements[record.row_number], gazetteer, tolerance_km, allowed_areas)
+        decide(record, placements[record.row_number], gazetteer, tolerance_km)

@@ -153,6 +153,8 @@ class IngestRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duration_s: Mapped[float | None] = mapped_column(Float)
+    key_prefix: Mapped[str | None] = mapped_column(String(12))
+    key_name: Mapped[str | None] = mapped_column(Text)
 
 
 class IngestRejection(Base):
@@ -280,3 +282,15 @@ class ApiKey(Base):
     areas: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SourceOwner(Base):
+    """The key that created a source (None: the command line); see `ingest.authority`."""
+
+    __tablename__ = "source_owner"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key_prefix: Mapped[str | None] = mapped_column(
+        ForeignKey("api_key.prefix", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

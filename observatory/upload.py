@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -39,8 +38,6 @@ KINDS = {
     ".xlsx": "xlsx",
 }
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-OUTSIDE_AREAS = "outside_allowed_areas"
-"""Rejection code of a row outside the key's areas (written by ingest.place, read here)."""
 
 
 def check_declared_size(content_length: str | None, limit_bytes: int) -> None:
@@ -72,24 +69,6 @@ def check_upload(filename: str | None, content_type: str | None, head: bytes) ->
         raise UnsupportedFileType(f"file {name!r} holds binary data, not {suffix} text")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(name).stem)[:100].strip("._") or "upload"
     return stem + suffix
-
-
-def check_rows_in_areas(
-    read: int, rejections: list[dict[str, Any]], areas: set[str] | None
-) -> None:
-    """Refuse a run in which the pipeline refused every row read as outside the key's areas."""
-    outside = [
-        (row["row"], reason.get("message", ""))
-        for row in rejections
-        for reason in row["reasons"]
-        if reason.get("code") == OUTSIDE_AREAS
-    ]
-    if read and len({number for number, _ in outside}) == read:
-        number, message = outside[0]
-        raise PermissionDenied(
-            f"none of the {read} rows lies in the areas this key may write "
-            f"({', '.join(sorted(areas or []))}); row {number}: {message}"
-        )
 
 
 OUTSIDE_AREAS_SQL = text(

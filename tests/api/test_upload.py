@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from api.deps import get_session
 from api.main import create_app
+from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys
 from observatory.settings import get_settings
 from tests.helpers import assert_problem
@@ -124,6 +125,7 @@ def test_upload_runs_the_pipeline_and_writes_only_the_key_area(client, session, 
     assert response.status_code == 200, response.text
     report = response.json()
     assert {"run_id", "counts", "rejections"} <= report.keys()
+    assert (report["key_prefix"], report["key_name"]) == (napoli_key.split("_")[1], "GdLL Napoli")
     [palermo] = report["rejections"]
     assert [reason["code"] for reason in palermo["reasons"]] == ["outside_allowed_areas"]
     stored = session.execute(
@@ -144,3 +146,95 @@ def test_upload_with_no_row_in_the_key_areas_is_403_and_stores_nothing(
     assert_problem(response, 403, "none of the 1 rows", "napoli")
     runs = session.execute(text("SELECT count(*) FROM ingest_run WHERE source = 'test-upload'"))
     assert runs.scalar_one() == 0
+
+
+ID_HEADER = "id;" + HEADER
+PALERMO_SERVICE_SQL = text(
+    "SELECT name, municipality_code, ST_AsText(geom) AS geom, updated_at FROM service "
+    "WHERE source = 'esempio' AND source_key = 'id:P1'"
+)
+COUNTS_SQL = text(
+    "SELECT (SELECT count(*) FROM service), (SELECT count(*) FROM ingest_run), "
+    "(SELECT count(*) FROM ingest_rejection), (SELECT count(*) FROM source_owner)"
+)
+
+
+def _read(session, statement):
+    """One row, read outside the route's transaction (ended so the route can begin its own)."""
+    row = session.execute(statement).one()
+    session.commit()
+    return row
+
+
+@pytest.fixture
+def palermo_service(session, tmp_path):
+    """Service P1 of source `esempio` in Palermo, stored by the command line; as stored."""
+    path = tmp_path / "palermo.csv"
+    path.write_text(ID_HEADER + "P1;" + PALERMO_ROW, encoding="utf-8")
+    ingest_file(session, path, IngestOptions(source="esempio", category="INF"))
+    session.commit()
+    return _read(session, PALERMO_SERVICE_SQL)
+
+
+def test_napoli_key_cannot_overwrite_a_palermo_service_of_the_same_source(
+    client, session, napoli_key, palermo_service
+):
+    moved = "P1;Rinominato;Via Toledo 1;Napoli;80134;40.8450;14.2480;it\n"
+    content = (ID_HEADER + moved + "N1;" + NAPOLI_ROW).encode()
+    response = _upload(
+        client, {"X-API-Key": napoli_key}, content=content, category="INF", source="esempio"
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["counts"]["updated"] == 0 and report["counts"]["inserted"] == 1
+    [refused] = report["rejections"]
+    assert refused["row"] == 2
+    [reason] = refused["reasons"]
+    assert reason["code"] == "service_outside_allowed_areas"
+    assert "Palermo (PA), area palermo" in reason["message"]
+    assert session.execute(PALERMO_SERVICE_SQL).one() == palermo_service
+    stored = session.execute(
+        text("SELECT row_number, reasons FROM ingest_rejection WHERE run_id = :run"),
+        {"run": report["run_id"]},
+    ).one()
+    assert stored.row_number == 2
+    assert stored.reasons[0]["code"] == "service_outside_allowed_areas"
+
+
+def test_an_upload_that_only_overwrites_another_area_is_403_and_stores_nothing(
+    client, session, napoli_key, palermo_service
+):
+    before = _read(session, COUNTS_SQL)
+    content = (ID_HEADER + "P1;Rinominato;Via Toledo 1;Napoli;80134;40.8450;14.2480;it\n")
+    response = _upload(
+        client, {"X-API-Key": napoli_key}, content=content.encode(), category="INF",
+        source="esempio",
+    )
+    assert_problem(response, 403, "none of the 1 rows", "Centro Palermo")
+    assert session.execute(COUNTS_SQL).one() == before
+    assert session.execute(PALERMO_SERVICE_SQL).one() == palermo_service
+
+
+def test_rows_all_outside_with_one_also_invalid_is_403_and_stores_nothing(
+    client, session, napoli_key
+):
+    before = _read(session, COUNTS_SQL)
+    invalid = ";Via Roma 2;Palermo;90133;38.1157;13.3615;it\n"  # no name, and in Palermo
+    content = (HEADER + PALERMO_ROW + invalid).encode()
+    response = _upload(client, {"X-API-Key": napoli_key}, content=content, category="INF")
+    assert_problem(response, 403, "none of the 2 rows", "napoli")
+    assert session.execute(COUNTS_SQL).one() == before
+
+
+def test_a_key_writing_a_source_another_key_created_is_403(client, session, napoli_key):
+    assert _upload(client, {"X-API-Key": napoli_key}, category="INF").status_code == 200
+    _, palermo_key = keys.create_key(session, "GdLL Palermo", "operator", ["palermo"])
+    session.commit()
+    before = _read(session, COUNTS_SQL)
+    content = (HEADER + PALERMO_ROW).encode()
+    response = _upload(client, {"X-API-Key": palermo_key}, content=content, category="INF")
+    body = assert_problem(
+        response, 403, "source 'test-upload' belongs to 'GdLL Napoli'", "area napoli"
+    )
+    assert napoli_key.split("_")[1] not in str(body)
+    assert session.execute(COUNTS_SQL).one() == before

@@ -6,28 +6,6 @@ from observatory.errors import LengthRequired, PayloadTooLarge, PermissionDenied
 from tests.helpers import add_service
 
 
-def _refused(row, code):
-    return {"row": row, "reasons": [{"code": code, "message": f"row {row} is elsewhere"}]}
-
-
-def test_rows_all_outside_the_key_areas_are_forbidden():
-    rejections = [_refused(1, "outside_allowed_areas"), _refused(2, "outside_allowed_areas")]
-    with pytest.raises(PermissionDenied, match=r"none of the 2 rows .* \(napoli\); row 1"):
-        upload.check_rows_in_areas(2, rejections, {"napoli"})
-
-
-@pytest.mark.parametrize(
-    ("read", "rejections"),
-    [
-        (2, [_refused(2, "outside_allowed_areas")]),
-        (2, [_refused(1, "missing_name"), _refused(2, "outside_allowed_areas")]),
-        (0, []),
-    ],
-)
-def test_runs_with_a_row_inside_or_refused_for_other_reasons_pass(read, rejections):
-    upload.check_rows_in_areas(read, rejections, {"napoli"})
-
-
 @pytest.mark.parametrize(
     ("length", "error"),
     [(None, LengthRequired), ("abc", LengthRequired), ("1001", PayloadTooLarge)],
