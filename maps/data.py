@@ -123,8 +123,8 @@ SERVICES_SQL = text(
     FROM service_public s
     LEFT JOIN service_category c ON c.code = s.category_code
     WHERE s.status = 'active' AND s.municipality_code IN :codes
-      AND (CAST(:category AS text) IS NULL OR s.category_code = :category
-           OR c.parent_code = :category)
+      AND (CAST(:category AS text) IS NULL
+           OR s.category_code IN (SELECT category_and_children(:category)))
     ORDER BY s.id
     """
 ).bindparams(bindparam("codes", expanding=True))

@@ -97,7 +97,7 @@ SELECT s.id, s.source, s.name, s.category_code, s.municipality_code,
     s.is_example, s.private_fields, s.stated_municipality, s.stated_province,
     s.created_at, s.updated_at
 FROM service s
-"""
+"""  # noqa: S608 (built from the constants above)
 
 
 def _previous() -> ModuleType:

@@ -138,8 +138,11 @@ def _feature_ids(client: TestClient, collection: str, spot: Private) -> list[str
 
 
 def _query_variants(spot: Private) -> list[dict[str, str]]:
-    """Query strings drawing a point, a circle, boxes and places around the exact point."""
-    near = {"lat": str(spot.lat), "lon": str(spot.lon)}
+    """Query strings drawing a point, a circle, boxes and places around the exact point.
+
+    The point asked about lies 40 m away from the exact one: links echo the query back.
+    """
+    near = {"lat": f"{spot.lat + 0.00031:.7f}", "lon": f"{spot.lon - 0.00027:.7f}"}
     return [
         {},
         {**near, "radius_km": "3", "proximity": "3000", "k": "100", "max_km": "50"},
