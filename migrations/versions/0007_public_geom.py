@@ -73,10 +73,11 @@ $$;
 
 BLANKED_COLUMNS = (
     "organization_name", "description", "address_1", "postal_code", "phone", "email", "url",
-    "opening_hours",
+    "opening_hours", "languages", "target_groups", "access_modes", "mediation_available",
+    "step_free_access", "documents_required", "cost", "eligibility_description", "capacity",
 )
-"""Columns emptied when a service lists them in `private_fields` (the schedule goes with the
-opening hours it was parsed from)."""
+"""Columns null when a service lists them in `private_fields` (the schedule goes with the
+opening hours it was parsed from); name, category, comune and status are always public."""
 
 
 def _public(column: str, field: str | None = None) -> str:
@@ -92,9 +93,7 @@ SELECT s.id, s.source, s.name, s.category_code, s.municipality_code,
          ELSE s.geocode_precision END AS geocode_precision,
     {", ".join(f"{_public(c)} AS {c}" for c in BLANKED_COLUMNS)},
     {_public("schedule", "opening_hours")} AS schedule,
-    s.languages, s.target_groups, s.access_modes, s.mediation_available, s.step_free_access,
-    s.documents_required, s.cost, s.eligibility_description, s.capacity, s.status,
-    s.is_example, s.private_fields, s.stated_municipality, s.stated_province,
+    s.status, s.is_example, s.private_fields, s.stated_municipality, s.stated_province,
     s.created_at, s.updated_at
 FROM service s
 """  # noqa: S608 (built from the constants above)
