@@ -20,15 +20,17 @@ from urllib.parse import urlencode
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory.db import libpq_url
 from observatory.hsds import entity_uuid
 from observatory.hsds_tabular import write_folder
+from observatory.models import ServicePublic
 from observatory.service_export import export_services
 from tests.clusters import cluster_url
+from tests.helpers import add_service
 from tests.ingest.helpers import write_sheet
 
 COMUNE = 76063  # Potenza: large enough for a point kilometres away from its centre
@@ -264,3 +266,40 @@ def test_exports_carry_the_comune_point(private, live_cluster, tmp_path: Path):
     assert NAME in written["services.csv"] and NAME in written["locations.csv"]
     leaks = {name: found for name, body in written.items() if (found := _leaks(body, private))}
     assert leaks == {}
+
+
+def test_public_geom_follows_every_write_and_the_comune_point(session):
+    service = add_service(session, 15.70, 40.60, name="Scritto", municipality_code=COMUNE)
+
+    def public() -> tuple[float, float]:
+        return session.execute(text(
+            "SELECT ST_X(public_geom), ST_Y(public_geom) FROM service WHERE id = :id"
+        ), {"id": service.id}).one()
+
+    assert public() == pytest.approx((15.70, 40.60))
+    session.execute(text("UPDATE service SET private_fields = '{address_1}' WHERE id = :id"),
+                    {"id": service.id})
+    point = session.execute(text(
+        "SELECT ST_X(point), ST_Y(point) FROM municipality WHERE code = :code"
+    ), {"code": COMUNE}).one()
+    assert public() == pytest.approx(tuple(point))
+    session.execute(text("UPDATE municipality SET point = ST_SetSRID(ST_MakePoint(15.8, 40.64), "
+                         "4326) WHERE code = :code"), {"code": COMUNE})
+    assert public() == pytest.approx((15.8, 40.64))
+    session.execute(text("UPDATE service SET municipality_code = NULL WHERE id = :id"),
+                    {"id": service.id})
+    assert public() == (None, None)  # private and no comune: no public point at all
+
+
+def test_the_view_has_the_columns_of_the_model_and_categories_include_children(session):
+    columns = session.execute(text(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'service_public' ORDER BY ordinal_position"
+    )).scalars().all()
+    assert set(columns) == set(ServicePublic.c.keys())
+    children = session.execute(text("SELECT category_and_children('SAN')")).scalars().all()
+    expected = session.execute(text(
+        "SELECT code FROM service_category WHERE code = 'SAN' OR parent_code = 'SAN'"
+    )).scalars().all()
+    assert sorted(children) == sorted(expected) and len(children) > 1
+    assert session.execute(text("SELECT category_and_children('MED')")).scalars().all() == ["MED"]
