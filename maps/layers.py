@@ -177,12 +177,10 @@ def _popup_value(column: str, value: object, lang: str) -> str:
 
 
 def popup_html(service: pd.Series, lang: str) -> str:
-    """A service's popup (escaped): public fields only, never those in `private_fields`."""
-    hidden = set(service.private_fields or [])
+    """A service's popup (escaped): the public fields (`service_public`) that have a value."""
     rows = [
         (label(key, lang), _popup_value(column, service[column], lang))
         for key, column in POPUP_FIELDS
-        if column not in hidden
     ]
     return TEMPLATES.get_template("popup.html").render(
         name=service["name"],

@@ -1,8 +1,8 @@
 """HSDS tabular datapackage: one CSV per HSDS object plus `datapackage.json`, as a folder or zip.
 
 The rows come from the same public serialisation as the HSDS API (`observatory.hsds`), so
-private fields are absent here too. Text cells that a spreadsheet would run as a formula are
-neutralised (`observatory.csvcell`).
+private fields and exact points of private addresses are absent here too. Text cells that a
+spreadsheet would run as a formula are neutralised (`observatory.csvcell`).
 """
 
 from __future__ import annotations

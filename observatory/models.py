@@ -10,13 +10,16 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    column,
     func,
+    table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -190,6 +193,13 @@ class Service(Base):
     stated_province: Mapped[str | None] = mapped_column(String(40))
     municipality_code: Mapped[int | None] = mapped_column(Integer, index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    public_geom = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=True),
+        server_default=FetchedValue(),
+        server_onupdate=FetchedValue(),
+    )
+    """Where the public sees it: the comune's point when the address is private, else `geom`
+    (null when private and the comune is unknown); written by a database trigger (0007)."""
     geocode_precision: Mapped[str] = mapped_column(String(20))
     geocode_source: Mapped[str] = mapped_column(String(40))
     location_flags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
@@ -216,6 +226,23 @@ class Service(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+PUBLIC_SERVICE_COLUMNS = (
+    "id", "source", "name", "category_code", "municipality_code", "geocode_precision",
+    "organization_name", "description", "address_1", "postal_code", "phone", "email", "url",
+    "opening_hours", "schedule", "languages", "target_groups", "access_modes",
+    "mediation_available", "step_free_access", "documents_required", "cost",
+    "eligibility_description", "capacity", "status", "is_example", "private_fields",
+    "stated_municipality", "stated_province", "created_at", "updated_at",
+)
+ServicePublic = table(
+    "service_public",
+    *(column(name, Service.__table__.c[name].type) for name in PUBLIC_SERVICE_COLUMNS),
+    column("geom", Service.__table__.c.public_geom.type),
+)
+"""The `service_public` view (migration 0007): the services as anyone may see them, private
+fields null and `geom` the public point. Every public path reads services through it."""
 
 
 class GeocodeCache(Base):

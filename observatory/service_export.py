@@ -1,7 +1,7 @@
 """The service registry as researchers take it away: public fields only, labels, comune, area.
 
 It reads the `service_public` view: fields a service lists in `private_fields` are empty, and
-a private address or location puts the point on its comune's representative point.
+the point is the public one (the comune's representative point when the address is private).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ LEFT JOIN province p ON p.code = m.province_code
 LEFT JOIN region g ON g.code = m.region_code
 LEFT JOIN area_municipality am ON am.municipality_code = m.code
 WHERE (:include_inactive OR s.status = 'active')
-  AND (CAST(:category AS text) IS NULL OR s.category_code = :category
-       OR c.parent_code = :category)
+  AND (CAST(:category AS text) IS NULL
+       OR s.category_code IN (SELECT category_and_children(:category)))
   AND (CAST(:region AS int) IS NULL OR m.region_code = :region)
   AND (CAST(:area AS text) IS NULL OR am.area_code = :area)
 ORDER BY s.id

@@ -24,13 +24,13 @@ SERVICES = Services()
 
 NEAREST = SQL(
     "WITH candidates AS ("
-    "SELECT ST_Distance(s.geom::geography, {point}::geography) AS d FROM service s{where} "
+    "SELECT ST_Distance(s.geom::geography, {point}::geography) AS d FROM {source}{where} "
     "ORDER BY s.geom <-> {point} LIMIT %(k)s), "
     "reach AS (SELECT max(d) + 0.01 AS m FROM candidates) "
     "SELECT '[' || coalesce(string_agg(s.f, ',' ORDER BY s.d), '') || ']', count(*) FROM ("
     "SELECT {feature} AS f, s.d FROM ("
     "SELECT s.*, ST_Distance(s.geom::geography, {point}::geography) AS d "
-    "FROM service s, reach{where_near} ORDER BY d LIMIT %(k)s) s) s"
+    "FROM {source}, reach{where_near} ORDER BY d LIMIT %(k)s) s) s"
 )
 
 
@@ -42,7 +42,7 @@ async def nearest(
     filters: Mapping[str, Any],
     max_km: float | None = None,
 ) -> Page:
-    """The k nearest services (geodesic), each with its distance_km.
+    """The k nearest services (geodesic, from their public point), each with its distance_km.
 
     The GiST index finds k candidates by planar distance; the farthest of them bounds the
     geodesic search, so the answer is exact where degrees are not isotropic.
@@ -53,6 +53,7 @@ async def nearest(
     statement = compiled(
         ("nearest", circle is None, *filters),
         lambda: NEAREST.format(
+            source=SERVICES.source,
             point=POINT,
             where=where_clause(conditions),
             where_near=where_clause(near),

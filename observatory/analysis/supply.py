@@ -1,4 +1,8 @@
-"""Supply side: the active services of a category (a top-level code includes its children)."""
+"""Supply side: the active services of a category (a top-level code includes its children).
+
+Services stand at their public point (the comune's point when the address is private): the
+published distances could otherwise locate a private address from several comuni.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,10 @@ SUPPLIES = ("count", "capacity")
 
 SERVICES_SQL = """
 SELECT s.id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.capacity, s.municipality_code
-FROM service s
-WHERE s.status = 'active'
-  AND (CAST(:category AS text) IS NULL OR s.category_code = :category
-       OR s.category_code IN (SELECT code FROM service_category WHERE parent_code = :category))
+FROM service_public s
+WHERE s.status = 'active' AND s.geom IS NOT NULL
+  AND (CAST(:category AS text) IS NULL
+       OR s.category_code IN (SELECT category_and_children(:category)))
 ORDER BY s.id
 """
 

@@ -15,16 +15,6 @@ REGION_EXISTS = SQL("SELECT 1 FROM region WHERE code = {}").format(REGION_CODE)
 MUNICIPALITY_EXISTS = SQL("SELECT 1 FROM municipality WHERE code = %(municipality_code)s")
 AREA_DESCRIPTION = "territorial area code (e.g. napoli)"
 REGION_DESCRIPTION = "region ISTAT code or name (e.g. 15 or Campania)"
-PRIVATE_FIELDS = ("address_1", "postal_code", "phone", "email", "url", "opening_hours")
-
-
-def _public(column: str) -> sql.Composable:
-    """A service column, or null when the service lists it among its private fields."""
-    return SQL("CASE WHEN {name} = ANY(s.private_fields) THEN NULL ELSE {column} END").format(
-        name=sql.Literal(column), column=sql.Identifier("s", column)
-    )
-
-
 def _columns(alias: str, *names: str) -> dict[str, sql.Composable]:
     """Properties named like their columns."""
     return {name: sql.Identifier(alias, name) for name in names}
@@ -45,7 +35,7 @@ def _region_filter(column: str) -> Filter:
 
 
 class Services(Provider):
-    """Services for foreign citizens, one feature per service and location."""
+    """Services for foreign citizens, one feature per service and location, as public."""
 
     id = "services"
     title = "Servizi / Services"
@@ -53,18 +43,21 @@ class Services(Provider):
         "Servizi per cittadini stranieri regolarmente soggiornanti, con lingue parlate, "
         "destinatari e contatti / services for regularly-resident foreign citizens."
     )
-    source = SQL("service s")
+    source = SQL("service_public s")  # private fields null, `geom` the public point
     key = SQL("s.id")
     geometry = SQL("s.geom")
     properties: ClassVar[dict[str, sql.Composable]] = {
-        **_columns("s", "name"),
-        "organization_name": _public("organization_name"),
+        **_columns("s", "name", "organization_name"),
         "category": SQL("s.category_code"),
         **_columns("s", "municipality_code"),
-        "address": _public("address_1"),
-        **{name: _public(name) for name in PRIVATE_FIELDS[1:]},
+        "address": SQL("s.address_1"),
         **_columns(
             "s",
+            "postal_code",
+            "phone",
+            "email",
+            "url",
+            "opening_hours",
             "languages",
             "target_groups",
             "access_modes",
@@ -77,10 +70,7 @@ class Services(Provider):
     }
     filters: ClassVar[dict[str, Filter]] = {
         "category": Filter(
-            SQL(
-                "s.category_code = ANY(ARRAY(SELECT code FROM service_category "
-                "WHERE code = %(category)s OR parent_code = %(category)s))"
-            ),
+            SQL("s.category_code = ANY(ARRAY(SELECT category_and_children(%(category)s)))"),
             CATEGORY_EXISTS,
             "category code; a top-level code includes its children",
         ),

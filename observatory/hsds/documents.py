@@ -1,30 +1,21 @@
-"""Open Referral HSDS 3.1: services in HSDS shape, paged and filtered, framework-free.
+"""Open Referral HSDS 3.1 documents: stable ids and the nested objects of one public row.
 
-Each row of `service` is one HSDS service delivered at one location, so it yields a
+Each row of `service_public` is one HSDS service delivered at one location, so it yields a
 service, a location (with its address and accessibility), a service_at_location, phones,
 schedules, languages and a taxonomy attribute from its `service_category`. Identifiers are
 stable UUIDs: version-8 UUIDs whose last 62 bits are the service id (so an id maps back to
 its row), with a per-kind prefix; organizations and taxonomy terms get UUID5s of their
-name or code. Fields listed in a service's `private_fields` never leave this module.
+name or code.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from geoalchemy2 import Geography
-from sqlalchemy import Select, and_, any_, cast, func, literal, not_, or_, select
-from sqlalchemy.orm import Session
-
-from observatory.errors import InvalidInput, NotFound
-from observatory.models import Municipality, Province, Service, ServiceCategory
 from observatory.settings import get_settings
 from observatory.taxonomy import read_attributes
 
@@ -32,7 +23,6 @@ HSDS_VERSION = "3.1"
 HSDS_PROFILE_URI = "https://github.com/openreferral/specification/tree/3.1/schema"
 TAXONOMY_NAME = "osservatorio"
 ID_NAMESPACE = uuid.UUID("ed97ac5e-68e5-5bfd-acc4-359adab191a3")
-MAX_PROXIMITY_M = 500_000
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 _NUMBER_BITS = 62
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -56,25 +46,6 @@ SCHEDULE_ENUMS = {
     "freq": ("WEEKLY", "MONTHLY"),
     "wkst": ("MO", "TU", "WE", "TH", "FR", "SA", "SU"),
 }
-
-
-@dataclass(frozen=True)
-class Proximity:
-    """A circle of `radius_m` metres around a WGS84 point."""
-
-    lat: float
-    lon: float
-    radius_m: float
-
-
-@dataclass(frozen=True)
-class ServiceFilter:
-    """What a list of services is restricted to (every part optional)."""
-
-    search: str | None = None
-    taxonomy_term_id: str | None = None
-    language: str | None = None
-    proximity: Proximity | None = None
 
 
 @functools.cache
@@ -104,203 +75,9 @@ def name_uuid(kind: str, name: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{' '.join(name.casefold().split())}"))
 
 
-def check_proximity(
-    lat: float | None, lon: float | None, radius_m: float | None
-) -> Proximity | None:
-    """Validate a `proximity` query: all three given, finite, on the globe, radius bounded."""
-    if lat is None and lon is None and radius_m is None:
-        return None
-    if lat is None or lon is None or radius_m is None:
-        raise InvalidInput("proximity needs lat, lon and proximity (metres) together")
-    if not all(math.isfinite(v) for v in (lat, lon, radius_m)):
-        raise InvalidInput("lat, lon and proximity must be finite numbers")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput(
-            f"invalid coordinates lat={lat}, lon={lon}: lat in [-90, 90], lon in [-180, 180]"
-        )
-    if not 0 < radius_m <= MAX_PROXIMITY_M:
-        raise InvalidInput(f"proximity must be between 0 and {MAX_PROXIMITY_M} metres")
-    return Proximity(lat, lon, radius_m)
-
-
 def api_info(openapi_url: str) -> dict[str, str]:
     """The HSDS `GET /` answer: version, profile and where the OpenAPI document is."""
     return {"version": HSDS_VERSION, "profile": HSDS_PROFILE_URI, "openapi_url": openapi_url}
-
-
-# --- queries -----------------------------------------------------------------------------
-
-_SERVICE_COLUMNS = [c for c in Service.__table__.c if c.key not in ("geom", "extra")]
-
-
-def _rows_query() -> Select[Any]:
-    """Services with coordinates, comune, province and category labels."""
-    return (
-        select(
-            *_SERVICE_COLUMNS,
-            func.ST_Y(Service.geom).label("latitude"),
-            func.ST_X(Service.geom).label("longitude"),
-            Municipality.name.label("municipality_name"),
-            Province.short.label("province_short"),
-            ServiceCategory.parent_code.label("category_parent"),
-            ServiceCategory.label_it.label("category_label_it"),
-            ServiceCategory.label_en.label("category_label_en"),
-        )
-        .outerjoin(Municipality, Municipality.code == Service.municipality_code)
-        .outerjoin(Province, Province.code == Municipality.province_code)
-        .outerjoin(ServiceCategory, ServiceCategory.code == Service.category_code)
-    )
-
-
-def _public_match(column: Any, field: str, pattern: str) -> Any:
-    """`column ILIKE pattern`, only where `field` is not private."""
-    return and_(
-        column.ilike(pattern, escape="\\"), not_(literal(field) == any_(Service.private_fields))
-    )
-
-
-def _category_code(session: Session, term: str) -> str:
-    """The category code of a taxonomy term given by its HSDS id or its code."""
-    for code in session.scalars(select(ServiceCategory.code)):
-        if term in (code, name_uuid("taxonomy_term", code)):
-            return code
-    raise NotFound(f"unknown taxonomy term {term!r}")
-
-
-def _point(proximity: Proximity) -> Any:
-    return func.ST_SetSRID(func.ST_MakePoint(proximity.lon, proximity.lat), 4326)
-
-
-def _envelope(proximity: Proximity) -> Any:
-    """A lon/lat box that holds the whole circle, so the GiST index can prefilter."""
-    dlat = proximity.radius_m / 110_574 * 1.01
-    far_lat = min(abs(proximity.lat) + dlat, 89.9)
-    dlon = min(proximity.radius_m / (111_320 * math.cos(math.radians(far_lat))) * 1.01, 180)
-    return func.ST_MakeEnvelope(
-        proximity.lon - dlon, proximity.lat - dlat, proximity.lon + dlon, proximity.lat + dlat, 4326
-    )
-
-
-def _filtered(session: Session, query: Select[Any], filters: ServiceFilter) -> Select[Any]:
-    """Apply search, taxonomy term, language and proximity to `query`."""
-    if filters.search:
-        escaped = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(
-            or_(
-                Service.name.ilike(pattern, escape="\\"),
-                _public_match(Service.description, "description", pattern),
-                _public_match(Service.organization_name, "organization_name", pattern),
-            )
-        )
-    if filters.taxonomy_term_id:
-        code = _category_code(session, filters.taxonomy_term_id)
-        query = query.where(or_(Service.category_code == code, ServiceCategory.parent_code == code))
-    if filters.language:
-        query = query.where(Service.languages.contains([filters.language]))
-    if filters.proximity:
-        point = _point(filters.proximity)
-        query = query.where(
-            Service.geom.op("&&")(_envelope(filters.proximity)),
-            func.ST_DWithin(
-                cast(Service.geom, Geography), cast(point, Geography), filters.proximity.radius_m
-            ),
-        )
-    return query
-
-
-def _ordered(query: Select[Any], filters: ServiceFilter) -> Select[Any]:
-    """Nearest first when a point is given, else by id: stable pages either way."""
-    if filters.proximity:
-        distance = func.ST_Distance(
-            cast(Service.geom, Geography), cast(_point(filters.proximity), Geography)
-        )
-        return query.order_by(distance, Service.id)
-    return query.order_by(Service.id)
-
-
-def _page(
-    session: Session, filters: ServiceFilter, page: int, per_page: int, serialise: Any
-) -> dict[str, Any]:
-    """One HSDS page (`total_items`, `total_pages`, ..., `contents`) of filtered services."""
-    query = _filtered(session, _rows_query(), filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
-        _ordered(query, filters).limit(per_page).offset((page - 1) * per_page)
-    ).mappings()
-    contents = [serialise(_public(row)) for row in rows]
-    total_pages = math.ceil(total / per_page)
-    return {
-        "total_items": total,
-        "total_pages": total_pages,
-        "page_number": page,
-        "size": len(contents),
-        "first_page": page == 1,
-        "last_page": page >= total_pages,
-        "empty": not contents,
-        "contents": contents,
-    }
-
-
-def list_services(
-    session: Session, filters: ServiceFilter, page: int, per_page: int
-) -> dict[str, Any]:
-    """A page of services, each fully nested (organization, locations, phones, languages...)."""
-    return _page(session, filters, page, per_page, service_document)
-
-
-def list_service_at_locations(
-    session: Session, filters: ServiceFilter, page: int, per_page: int
-) -> dict[str, Any]:
-    """A page of service_at_location entries, each with its location and service."""
-    return _page(session, filters, page, per_page, service_at_location_document)
-
-
-def get_service(session: Session, service_id: str) -> dict[str, Any]:
-    """One fully nested service by its HSDS id; NotFound for any other id."""
-    number = entity_number("service", service_id)
-    row = None
-    if number is not None:
-        row = session.execute(_rows_query().where(Service.id == number)).mappings().first()
-    if row is None:
-        raise NotFound(f"unknown service {service_id!r}")
-    return service_document(_public(row))
-
-
-def iter_public_services(session: Session) -> Iterator[dict[str, Any]]:
-    """Every service as a public row (private fields emptied), by id, streamed."""
-    result = session.execute(
-        _rows_query().order_by(Service.id).execution_options(yield_per=1000)
-    ).mappings()
-    for row in result:
-        yield _public(row)
-
-
-def taxonomy_terms(session: Session) -> list[dict[str, Any]]:
-    """Every service category as an HSDS taxonomy term."""
-    rows = session.execute(
-        select(
-            ServiceCategory.code,
-            ServiceCategory.parent_code,
-            ServiceCategory.label_it,
-            ServiceCategory.label_en,
-        ).order_by(ServiceCategory.position)
-    )
-    return [_taxonomy_term(*row) for row in rows]
-
-
-# --- serialisation -----------------------------------------------------------------------
-
-
-def _public(row: Any) -> dict[str, Any]:
-    """A plain dict of `row` with every field named in `private_fields` emptied."""
-    public = dict(row)
-    for field in public["private_fields"] or []:
-        if field in public and field not in ("id", "name", "private_fields"):
-            public[field] = None
-    if "opening_hours" in (public["private_fields"] or []):
-        public["schedule"] = None  # parsed from the opening hours: private with them
-    return public
 
 
 @functools.cache
@@ -320,7 +97,8 @@ def _compact(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if v is not None and v != []}
 
 
-def _taxonomy_term(code: str, parent: str | None, label_it: str, label_en: str) -> dict[str, Any]:
+def taxonomy_term(code: str, parent: str | None, label_it: str, label_en: str) -> dict[str, Any]:
+    """One service category as an HSDS taxonomy term."""
     return _compact(
         {
             "id": name_uuid("taxonomy_term", code),
@@ -426,7 +204,7 @@ def service_document(row: dict[str, Any], *, with_locations: bool = True) -> dic
     ]
     attributes = []
     if row["category_code"]:
-        term = _taxonomy_term(
+        term = taxonomy_term(
             row["category_code"],
             row["category_parent"],
             row["category_label_it"],
