@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0007_public_geom"
-down_revision = "0005_service_public"
+down_revision = "0006_upload_authority"
 branch_labels = None
 depends_on = None
 
