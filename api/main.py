@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        root_path_in_servers=False,  # the OpenAPI server is PUBLIC_BASE_URL itself
     )
     if settings.cors_origins:
         app.add_middleware(
