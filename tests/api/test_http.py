@@ -28,7 +28,7 @@ from observatory import db, keys
 from observatory.models import ApiKey
 from observatory.settings import PROJECT_ROOT, get_settings
 from tests.clusters import free_port
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, wait_until_answering
 
 EVIL = "evil.example"
 # Sample values for the path and required query parameters of the GET routes.
@@ -194,16 +194,7 @@ def served(database_url: str) -> Iterator[tuple[str, int]]:
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("observatory serve did not start")
-            time.sleep(0.3)
+        wait_until_answering(process, f"http://127.0.0.1:{port}/healthz", within_s=60)
         yield "127.0.0.1", port
     finally:
         process.terminate()
