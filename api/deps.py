@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
@@ -31,17 +33,55 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API k
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
 
 
-def require_area_key(
-    session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key_header)],
-) -> Operator:
-    """The holder of the request's API key (Bearer or X-API-Key); 401 without one, 403 revoked."""
-    presented = bearer.credentials if bearer else api_key
+def _holder(session: Session, presented: str | None) -> Operator:
+    """The holder of a presented key (compared in constant time); 401 without one, 403 revoked."""
     if not presented:
         raise NotAuthenticated("an API key is required: Authorization: Bearer <key> or X-API-Key")
     with session.begin():
         return keys.authenticate(session, presented)
+
+
+def require_area_key(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key_header)],
+) -> Operator:
+    """The holder of the request's API key (Bearer or X-API-Key); 401 without one, 403 revoked.
+
+    A route that checked the key before reading the body (`authenticate_early`) left its
+    holder in the request state: it is not looked up twice.
+    """
+    checked = getattr(request.state, "operator", None)
+    if checked is not None:
+        return checked
+    return _holder(session, bearer.credentials if bearer else api_key)
+
+
+@contextmanager
+def _app_session(request: Request) -> Iterator[Session]:
+    """A session from the app's session dependency, honouring its overrides (tests)."""
+    made = request.app.dependency_overrides.get(get_session, get_session)()
+    if isinstance(made, Session):
+        yield made
+        return
+    try:
+        yield next(made)
+    finally:
+        made.close()
+
+
+async def authenticate_early(request: Request) -> Operator:
+    """Check the request's API key from its headers alone, before any of the body is read."""
+    bearer = await _bearer(request)
+    presented = bearer.credentials if bearer else await _api_key_header(request)
+
+    def check() -> Operator:
+        with _app_session(request) as session:
+            return _holder(session, presented)
+
+    request.state.operator = await run_in_threadpool(check)
+    return request.state.operator
 
 
 OperatorDep = Annotated[Operator, Depends(require_area_key)]
@@ -54,7 +94,7 @@ def require_read_access(
 ) -> None:
     """Let reads through when they are public (the default), else ask for a valid key."""
     if not get_settings().public_read:
-        require_area_key(session, bearer, api_key)
+        _holder(session, bearer.credentials if bearer else api_key)
 
 
 ReadAccess = Depends(require_read_access)

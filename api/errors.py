@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -52,16 +53,17 @@ PROBLEM_JSON = "application/problem+json"
 INTERNAL_ERROR = "internal error: the operators have been told"
 
 
+def problem_body(status: int, detail: str) -> dict[str, Any]:
+    """The members of an RFC 9457 problem document: `type`, `title`, `status`, `detail`."""
+    return {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "detail": detail}
+
+
 def problem(
     status: int, detail: str, errors: list | None = None, headers: dict[str, str] | None = None
 ) -> Response:
     """An RFC 9457 problem-details response (`type`, `title`, `status`, `detail`)."""
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
+    body = problem_body(status, detail)
     if errors:
         body["errors"] = errors
     response = json_response(body, status, PROBLEM_JSON)

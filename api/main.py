@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
+from api.middleware import HeadAsGetMiddleware, PublicOriginMiddleware
 from api.openapi import install_openapi_30
 from api.routes import docs, health, hsds, maps, ogc, spatial, upload
 from observatory import __version__
@@ -35,7 +36,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    """Build the app: routers, problem-details errors, CORS (closed unless configured)."""
+    """Build the app: routers, problem-details errors, CORS (closed unless configured).
+
+    Links come from PUBLIC_BASE_URL (or the server's own address), never from `Host`;
+    HEAD is answered on every GET route.
+    """
     settings = get_settings()
     app = FastAPI(
         title="Osservatorio API",
@@ -47,6 +52,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        root_path_in_servers=False,  # the OpenAPI server is PUBLIC_BASE_URL itself
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -61,5 +67,11 @@ def create_app() -> FastAPI:
     app.include_router(upload.router)
     app.include_router(maps.router)
     register_error_handlers(app)
-    install_openapi_30(app)
+    install_openapi_30(app, settings.public_base_url)
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(  # outermost: no later layer sees the client's Host
+        PublicOriginMiddleware,
+        public_base_url=settings.public_base_url,
+        fallback=f"{settings.api_host}:{settings.api_port}",
+    )
     return app

@@ -37,8 +37,8 @@ def to_openapi_30(node: Any) -> Any:
     return node
 
 
-def install_openapi_30(app: FastAPI) -> None:
-    """Serve the app's definition as OpenAPI 3.0 at /openapi.json."""
+def install_openapi_30(app: FastAPI, public_base_url: str | None = None) -> None:
+    """Serve the app's definition as OpenAPI 3.0 at /openapi.json (its server: the public URL)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -47,6 +47,7 @@ def install_openapi_30(app: FastAPI) -> None:
                 version=app.version,
                 description=app.description,
                 routes=app.routes,
+                servers=[{"url": public_base_url}] if public_base_url else None,
             )
             document = to_openapi_30(document)
             document["openapi"] = OPENAPI_VERSION

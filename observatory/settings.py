@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,33 @@ class Settings(BaseSettings):
     public_read: bool = Field(
         default=True, description="Reads open to anyone; false = a valid API key is needed."
     )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public URL of the API every link starts with (e.g. "
+        "https://osservatorio.example.org/api); unset = the server's own address.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For/-Proto are honoured; empty = none.",
+    )
+    http_max_url_bytes: int = Field(
+        default=8 * 1024, gt=0, description="Longest request target (path and query); 414 above."
+    )
+    http_max_header_bytes: int = Field(
+        default=32 * 1024, gt=0, description="Largest request head (line and headers); 431 above."
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest time a client may take to send a request head."
+    )
+    http_keep_alive_s: int = Field(
+        default=5, gt=0, description="Idle keep-alive connections are closed after this (s)."
+    )
+    http_limit_concurrency: int | None = Field(
+        default=None, gt=0, description="Connections and tasks per worker before 503; unset = none."
+    )
+    http_graceful_shutdown_s: int = Field(
+        default=30, gt=0, description="Longest wait for running requests on shutdown (s)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -54,6 +82,18 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, url: str | None) -> str | None:
+        """Accept only an absolute http(s) URL without a query; drop a trailing slash."""
+        if not url:
+            return None
+        parts = urlsplit(url)
+        extra = parts.query or parts.fragment
+        if parts.scheme not in ("http", "https") or not parts.hostname or extra:
+            raise ValueError(f"PUBLIC_BASE_URL must be an http(s) URL like https://host/api: {url}")
+        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _check_limits(self) -> Settings:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +110,19 @@ def run_cli(
         main()
     captured = capsys.readouterr()
     return exit_info.value.code or 0, captured.out, captured.err
+
+
+def wait_until_answering(process: subprocess.Popen, url: str, within_s: float = 30) -> None:
+    """Ask `url` until it answers 200; fail if the server process exits or `within_s` passes."""
+    import httpx
+
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the API server did not start: {url}")
+        time.sleep(0.2)

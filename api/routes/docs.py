@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,14 +14,15 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/docs")
-def swagger_ui() -> HTMLResponse:
+def swagger_ui(request: Request) -> HTMLResponse:
     """Swagger UI over /openapi.json, its script and style from the vendored npm package."""
+    root = request.scope.get("root_path", "")  # the public base URL's path, e.g. /api
     return get_swagger_ui_html(
-        openapi_url="/openapi.json",
+        openapi_url=f"{root}/openapi.json",
         title="Osservatorio API",
-        swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
-        swagger_css_url=f"{ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+        swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{ASSETS}/favicon-32x32.png",
     )
 
 

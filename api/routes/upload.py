@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 
-from api.deps import NO_NUL, OperatorDep, SessionDep
+from api.deps import NO_NUL, OperatorDep, SessionDep, authenticate_early
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys, upload
 from observatory.errors import InvalidInput
@@ -20,13 +20,18 @@ from observatory.settings import get_settings
 
 
 class SizeLimitedRoute(APIRoute):
-    """A route that refuses a body above the upload limit before reading any of it."""
+    """A route that checks the API key and the body's size before reading any of the body."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """Wrap the handler with the Content-Length check (the server caps the body to it)."""
+        """Wrap the handler: key (401/403), then Content-Length (the server caps the body to it).
+
+        FastAPI reads a form body before it resolves dependencies, so the key dependency
+        alone would come after the whole upload was received.
+        """
         handler = super().get_route_handler()
 
         async def limited(request: Request) -> Response:
+            await authenticate_early(request)
             upload.check_declared_size(
                 request.headers.get("content-length"), get_settings().upload_max_bytes
             )

@@ -16,6 +16,8 @@ def serve(
     """Serve the API (OGC API - Features, spatial queries, maps) with uvicorn."""
     import uvicorn
 
+    from api.protocol import LimitedHttpToolsProtocol
+
     settings = get_settings()
     uvicorn.run(
         "api.main:create_app",
@@ -24,8 +26,14 @@ def serve(
         port=port or settings.api_port,
         workers=None if reload else (workers or settings.api_workers),
         reload=reload,
-        http="httptools",
+        http=LimitedHttpToolsProtocol,  # httptools with head size and time limits
         loop="uvloop",
-        proxy_headers=True,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or "",
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        timeout_keep_alive=settings.http_keep_alive_s,
+        limit_concurrency=settings.http_limit_concurrency,
+        timeout_graceful_shutdown=settings.http_graceful_shutdown_s,
+        server_header=False,
         log_level="info",
     )

@@ -113,3 +113,31 @@ def test_bad_uploads_are_refused_with_their_reason_and_store_nothing(
         )
         assert_problem(response, status, fragment)
     assert fingerprint(cluster_url(live_cluster)) == before
+
+
+LEAKS = ("/tmp", "Traceback", "GDAL", "pyogrio", "Error(", "site-packages")
+
+
+def test_no_upload_refusal_shows_a_path_a_traceback_or_a_library_hint(
+    cluster_client, potenza_key, tmp_path
+):
+    from tests.reliability.test_bad_input import REFUSED
+
+    cases = [(name, content, ctype, form) for name, content, ctype, form, _, _ in
+             _bad_uploads(tmp_path)]
+    for number, (name, make, options, _) in enumerate(REFUSED):
+        made = make(tmp_path / f"{number}-{name}")
+        content = made.read_bytes() if made.exists() else b""
+        pairs = zip(options[::2], options[1::2], strict=True)
+        form = {flag.lstrip("-"): value for flag, value in pairs}
+        cases.append((name, content, "application/octet-stream", form))
+    for name, content, ctype, form in cases:
+        response = cluster_client.post(
+            "/ingest/upload",
+            headers={"X-API-Key": potenza_key},
+            files={"file": (name, content, ctype)},
+            data={"source": "bad-upload", **form},
+        )
+        assert 400 <= response.status_code < 500, (name, response.text)
+        detail = assert_problem(response, response.status_code)["detail"]
+        assert not [leak for leak in LEAKS if leak in detail], (name, detail)

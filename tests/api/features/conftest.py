@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
@@ -19,6 +17,7 @@ from observatory.settings import PROJECT_ROOT, get_settings
 from tests.clusters import free_port
 from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_analysis_run, seed_services
+from tests.helpers import wait_until_answering
 
 SERVICES = 3000
 GAPS_CATEGORY = "PRO-SAI"
@@ -68,16 +67,7 @@ def server_url(api_database_url: str) -> Iterator[str]:
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.2)
+        wait_until_answering(process, f"{url}/readyz")
         yield url
     finally:
         process.terminate()
