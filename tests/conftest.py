@@ -112,10 +112,20 @@ def use_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
 
 
 @pytest.fixture
-def client(session: Session, use_database: str) -> Iterator[TestClient]:
-    """A TestClient on the app whose requests use the test's rolled-back session."""
+def client_session(session: Session) -> Session:
+    """The session the `client` fixture's requests use (a package may override it)."""
+    return session
+
+
+@pytest.fixture
+def client(client_session: Session, use_database: str) -> Iterator[TestClient]:
+    """A TestClient on the app whose requests use the test's rolled-back session.
+
+    The API tests that read the seeded, committed API database use `api_client` instead
+    (tests/api/features/conftest.py).
+    """
     app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_session] = lambda: client_session
     with TestClient(app) as test_client:
         yield test_client
 
