@@ -1,6 +1,7 @@
 """Test fixtures: a throwaway PostGIS database per run, migrated and loaded with geography.
 
-No PostGIS means the suite fails, never skips.
+No PostGIS means the suite fails, never skips. Tests are marked `db`, `server` or `browser`
+by the fixtures they use; `make test-fast` runs the others.
 """
 
 from __future__ import annotations
@@ -20,6 +21,24 @@ from observatory import db, geography, localdb
 from observatory.reference import store_reference
 from observatory.settings import get_settings
 from tests.clusters import throwaway_cluster
+
+# markers applied by fixture use: `make test-fast` runs the tests with none of them
+NEEDS: dict[str, set[str]] = {
+    "db": {"database_url", "empty_database_url", "api_database_url", "cluster", "live_cluster"},
+    "server": {"server_url", "served"},
+    "browser": {"browser_page"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test `db`, `server` or `browser` by the fixtures (or module) it uses."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in NEEDS.items():
+            if used & fixtures:
+                item.add_marker(marker)
+        if "browser" in item.path.stem:
+            item.add_marker("browser")
 
 
 def _admin_engine() -> Engine:
