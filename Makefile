@@ -11,7 +11,7 @@ APT_TEST := chromium gdal-bin
 VENDOR := maps/static/vendor
 MAPS_OUT := out/maps
 
-.PHONY: run test install db db-stop migrate geography services analysis maps maps-assets bench lint help
+.PHONY: run test test-fast install db db-stop migrate geography services analysis maps maps-assets bench lint help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -67,6 +67,9 @@ run: maps  ## set everything up, render the maps and serve the API on http://127
 test: db  ## set up what the tests need, then run them
 	@scripts/ensure-apt.sh $(APT_TEST)
 	$(PY) -m pytest
+
+test-fast: install  ## the tests that need no database, server or browser, and are not slow (under 30 s)
+	$(PY) -m pytest -q -m "not db and not server and not browser and not slow"
 
 bench: geography  ## run the benchmarks and print the figures
 	$(PY) -m pip install -q -e '.[bench]'

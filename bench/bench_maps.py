@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from maps.data import list_scopes
 from maps.publish import render_map
 from maps.render import load_inputs
-from tests.maps.seed import seed_analysis, seed_services
+from tests.maps.seed import seed_analysis, seed_map_services
 
 SERVICES = 3000
 
@@ -25,7 +25,7 @@ def main() -> None:
         load_south(url)
         engine = create_engine(url)
         with Session(engine) as session, session.begin():
-            seed_services(session, SERVICES)
+            seed_map_services(session, SERVICES)
             seed_analysis(session, catchment_km=20)
         print(f"{'region':<12} {'comuni':>6} {'services':>8} {'read':>7}   map       render   size")
         with Session(engine) as session:

@@ -16,7 +16,6 @@ from observatory.settings import PROJECT_ROOT, get_settings
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
-@functools.cache
 def copy_rows(session: Session, sql: str, rows: Iterable[tuple]) -> None:
     """COPY `rows` (tuples) on the session's own connection, inside its transaction."""
     raw = session.connection().connection.driver_connection

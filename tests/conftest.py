@@ -1,6 +1,7 @@
 """Test fixtures: a throwaway PostGIS database per run, migrated and loaded with geography.
 
-No PostGIS means the suite fails, never skips.
+No PostGIS means the suite fails, never skips. Tests are marked `db`, `server` or `browser`
+by the fixtures they use; `make test-fast` runs the others.
 """
 
 from __future__ import annotations
@@ -20,6 +21,24 @@ from observatory import db, geography, localdb
 from observatory.reference import store_reference
 from observatory.settings import get_settings
 from tests.clusters import throwaway_cluster
+
+# markers applied by fixture use: `make test-fast` runs the tests with none of them
+NEEDS: dict[str, set[str]] = {
+    "db": {"database_url", "empty_database_url", "api_database_url", "cluster", "live_cluster"},
+    "server": {"server_url", "served"},
+    "browser": {"browser_page"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test `db`, `server` or `browser` by the fixtures (or module) it uses."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in NEEDS.items():
+            if used & fixtures:
+                item.add_marker(marker)
+        if "browser" in item.path.stem:
+            item.add_marker("browser")
 
 
 def _admin_engine() -> Engine:
@@ -112,10 +131,20 @@ def use_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
 
 
 @pytest.fixture
-def client(session: Session, use_database: str) -> Iterator[TestClient]:
-    """A TestClient on the app whose requests use the test's rolled-back session."""
+def client_session(session: Session) -> Session:
+    """The session the `client` fixture's requests use (a package may override it)."""
+    return session
+
+
+@pytest.fixture
+def client(client_session: Session, use_database: str) -> Iterator[TestClient]:
+    """A TestClient on the app whose requests use the test's rolled-back session.
+
+    The API tests that read the seeded, committed API database use `api_client` instead
+    (tests/api/features/conftest.py).
+    """
     app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_session] = lambda: client_session
     with TestClient(app) as test_client:
         yield test_client
 

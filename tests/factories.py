@@ -64,6 +64,7 @@ def insert_services(
 
 LANGUAGES = ["en", "fr", "ar", "es", "ro", "uk", "zh", "bn", "wo", "ur", "ti", "pa"]
 TARGET_GROUPS = ["regular", "asylum_seekers", "protection_holders", "stp", "eni"]
+PRECISIONS = ["provided", "street", "postcode", "municipality"]
 
 SEED_SERVICES = text(
     """
@@ -79,7 +80,9 @@ SEED_SERVICES = text(
         FROM comuni c
     ),
     numbered AS (
-        SELECT row_number() OVER (ORDER BY code, ST_X(geom), ST_Y(geom)) AS i, code, geom
+        SELECT row_number() OVER (
+                   ORDER BY md5(code::text || ST_AsText(geom) || :seed), code
+               ) AS i, code, geom
         FROM points
     ),
     leaves AS (
@@ -89,24 +92,38 @@ SEED_SERVICES = text(
     INSERT INTO service (source, source_key, name, organization_name, category_code,
         address_1, postal_code, municipality_code, geom, geocode_precision, geocode_source,
         languages, target_groups, access_modes, mediation_available, phone, email,
-        opening_hours, status)
+        opening_hours, status, is_example)
     SELECT 'seed', :prefix || n.i, 'Servizio ' || n.i, 'Ente ' || (n.i % 500),
         l.codes[1 + (hashint4(n.i::int) & 65535) % array_length(l.codes, 1)],
         'Via Roma ' || (n.i % 200), lpad(((n.i * 7) % 99999)::text, 5, '0'), n.code, n.geom,
-        'provided', 'seed',
+        (CAST(:precisions AS text[]))[1 + n.i % array_length(CAST(:precisions AS text[]), 1)],
+        'seed',
         ARRAY['it', (CAST(:languages AS varchar[]))[1 + (n.i % 12)]],
         ARRAY[(CAST(:groups AS text[]))[1 + (n.i % 5)]],
         ARRAY['walk_in'], n.i % 3 = 0, '+39 081 ' || (100000 + n.i),
         'info' || n.i || '@example.org',
-        'lun-ven 9-13', 'active'
+        'lun-ven 9-13', 'active', :example_every > 0 AND n.i % :example_every = 0
     FROM numbered n, leaves l
     WHERE n.i <= :count
     """
 )
 
 
-def seed_services(conn: Connection, count: int, seed: int = 1, prefix: str = "s") -> int:
-    """Insert `count` services at random points inside the comuni (weighted by residents)."""
+def seed_services(
+    conn: Connection | Session,
+    count: int,
+    seed: int = 1,
+    prefix: str = "s",
+    *,
+    precisions: list[str] | None = None,
+    example_every: int = 0,
+) -> int:
+    """Insert `count` services at random points inside the comuni (weighted by residents).
+
+    Every service is active, in a leaf category, with a phone, e-mail and languages; the
+    geocode precision cycles through `precisions` (default: all "provided") and every
+    `example_every`-th service is marked as example data (0: none).
+    """
     result = conn.execute(
         SEED_SERVICES,
         {
@@ -115,6 +132,8 @@ def seed_services(conn: Connection, count: int, seed: int = 1, prefix: str = "s"
             "prefix": prefix,
             "languages": LANGUAGES,
             "groups": TARGET_GROUPS,
+            "precisions": precisions or ["provided"],
+            "example_every": example_every,
         },
     )
     conn.execute(text("ANALYZE service"))

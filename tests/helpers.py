@@ -1,51 +1,17 @@
-"""Shared test helpers: services, SQL, HSDS schemas read in place, GeoJSON and problem checks."""
+"""Test helpers: one service, SQL, GeoJSON and problem checks, the CLI in process."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from observatory.models import Service
-from observatory.settings import PROJECT_ROOT
-
-
-def shared_dir() -> Path:
-    """The project's `shared/` folder beside the checkout (SHARED_DIR overrides); fail if absent."""
-    if "SHARED_DIR" in os.environ:
-        return Path(os.environ["SHARED_DIR"])
-    for parent in PROJECT_ROOT.parents:
-        if (parent / "shared" / "standards").is_dir():
-            return parent / "shared"
-    raise FileNotFoundError(f"no shared/ folder above {PROJECT_ROOT}: set SHARED_DIR")
-
-
-def hsds_schema_dir() -> Path:
-    """The HSDS 3.1 schemas, read in place from shared/ (never copied)."""
-    return shared_dir() / "standards" / "hsds-3.1"
-
-
-def hsds_schema(name: str) -> dict[str, Any]:
-    """One HSDS schema, e.g. `compiled/service.json` or `phone.json`."""
-    return json.loads((hsds_schema_dir() / name).read_text(encoding="utf-8"))
-
-
-def assert_valid_hsds(document: dict[str, Any], schema_name: str) -> None:
-    """Fail with every error when `document` does not validate against the HSDS schema."""
-    validator = Draft202012Validator(
-        hsds_schema(schema_name), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
-    assert not errors, errors
 
 
 def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any]:

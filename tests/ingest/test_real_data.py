@@ -1,11 +1,10 @@
-"""Real public registries, read in place from ../shared/data/real (never copied)."""
+"""Real public registries, vendored in tests/data/real (source and licence in its README)."""
 
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import shared_dir
 from tests.ingest.helpers import reasons, run
 
 
@@ -29,10 +28,14 @@ def _regions(session, source: str) -> set[int]:
     )
 
 
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
+
+
 @pytest.fixture(scope="module")
 def real() -> Path:
-    """The real registries in shared/data/real (a missing folder fails, never skips)."""
-    return shared_dir() / "data" / "real"
+    """The vendored real registries (a missing folder fails, never skips)."""
+    assert REAL.is_dir(), f"{REAL} is missing"
+    return REAL
 
 
 def test_ivg_registry_loads_the_77_points_of_the_five_regions_and_rejects_the_rest(

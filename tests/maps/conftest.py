@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from maps.data import list_scopes, resolve_scope
 from maps.publish import Written, write_index, write_maps
-from tests.maps.seed import seed_analysis, seed_services
+from tests.maps.seed import seed_analysis, seed_map_services
 
 
 @pytest.fixture(scope="package")
@@ -21,7 +21,7 @@ def seeded(engine: Engine) -> Iterator[Session]:
     with engine.connect() as conn:
         outer = conn.begin()
         with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-            seed_services(session)
+            seed_map_services(session)
             seed_analysis(session)
             yield session
         outer.rollback()

@@ -1,4 +1,4 @@
-"""Seeded services and analysis runs, written straight into the tables the maps read."""
+"""Map test data: the seeded services plus two special ones, and analysis runs."""
 
 from __future__ import annotations
 
@@ -7,30 +7,11 @@ import json
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.factories import PRECISIONS, seed_services
+
 XSS_NAME = "<script>alert(1)</script>"
 PRIVATE_PHONE = "+39 000 SEGRETO"
 NAPOLI = 63049
-
-SERVICES_SQL = text(
-    """
-    WITH cats AS (SELECT array_agg(code ORDER BY code) AS codes FROM service_category),
-    picked AS (
-        SELECT m.code, m.point,
-               row_number() OVER (ORDER BY md5(m.code::text || '/' || copy || :seed)) AS n
-        FROM municipality m, generate_series(1, 4) AS copy
-    )
-    INSERT INTO service (source, source_key, name, organization_name, category_code, address_1,
-                         phone, opening_hours, languages, municipality_code, geom,
-                         geocode_precision, geocode_source, is_example)
-    SELECT 'seed', 'seed-' || p.n, 'Servizio ' || p.n, 'Ente ' || p.n,
-           cats.codes[1 + p.n % array_length(cats.codes, 1)], 'Via Roma ' || p.n,
-           '+39 081 ' || p.n, 'lun-ven 9-13', ARRAY['ita', 'eng']::varchar[], p.code, p.point,
-           (ARRAY['provided', 'street', 'postcode', 'municipality'])[1 + p.n % 4], 'seed',
-           p.n % 10 = 0
-    FROM picked p, cats
-    WHERE p.n <= :count
-    """
-)
 
 SPECIAL_SQL = text(
     """
@@ -74,12 +55,11 @@ COVERAGE_SQL = text(
 )
 
 
-def seed_services(session: Session, count: int = 600, seed: str = "maps") -> None:
-    """`count` services (up to 4 per comune) placed by a seeded hash, plus two special ones.
-
-    The special ones: one named `<script>alert(1)</script>`, one with a private phone.
+def seed_map_services(session: Session, count: int = 600) -> None:
+    """`count` seeded services of every geocode precision, some example data, plus two special
+    ones: one named `<script>alert(1)</script>`, one with a private phone (both in Napoli).
     """
-    session.execute(SERVICES_SQL, {"seed": seed, "count": count})
+    seed_services(session, count, prefix="seed-", precisions=PRECISIONS, example_every=10)
     session.execute(
         SPECIAL_SQL,
         {"key": "xss", "name": XSS_NAME, "phone": "+39 081 1", "private": [], "code": NAPOLI},

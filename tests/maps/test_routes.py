@@ -4,24 +4,24 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.deps import get_session
-from api.main import create_app
 from api.routes import maps as maps_routes
 from maps.data import list_scopes
 
 
 @pytest.fixture
-def client(seeded: Session) -> Iterator[TestClient]:
-    """A client of the app reading the seeded session, with an empty map cache."""
-    app = create_app()
-    app.dependency_overrides[get_session] = lambda: seeded
+def client_session(seeded: Session) -> Session:
+    """The `client` fixture's app reads the seeded session of this package."""
+    return seeded
+
+
+@pytest.fixture(autouse=True)
+def empty_map_cache() -> Iterator[None]:
+    """Each test starts and ends with an empty map cache."""
     maps_routes.CACHE.clear()
-    with TestClient(app) as test_client:
-        yield test_client
+    yield
     maps_routes.CACHE.clear()
 
 

@@ -75,6 +75,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - imported_kb) // 1024
 """
 
 
+@pytest.mark.slow  # about 15 s: left out of make test-fast
 def test_a_million_empty_rows_are_read_in_bounded_memory(tmp_path):
     path = corpus.header_and_empty_rows_xlsx(tmp_path / "blank.xlsx")
     result = subprocess.run(

@@ -41,8 +41,8 @@ def api_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def client(api_database_url: str) -> Iterator[TestClient]:
-    """A TestClient whose app's pool opened on the API database."""
+def api_client(api_database_url: str) -> Iterator[TestClient]:
+    """A TestClient, once per run, whose app's pool opened on the seeded API database."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", api_database_url)
         get_settings.cache_clear()

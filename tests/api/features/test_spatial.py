@@ -16,22 +16,22 @@ def _brute_force_nearest(url, k, language=None):
     )
 
 
-def test_nearest_matches_a_geodesic_brute_force(client, api_database_url):
-    body = client.get("/services/nearest", params={**NAPOLI, "k": 10}).json()
+def test_nearest_matches_a_geodesic_brute_force(api_client, api_database_url):
+    body = api_client.get("/services/nearest", params={**NAPOLI, "k": 10}).json()
     assert_valid_feature_collection(body)
     distances = [f["properties"]["distance_km"] for f in body["features"]]
     assert len(distances) == 10 and distances == sorted(distances)
     assert [f["id"] for f in body["features"]] == _brute_force_nearest(api_database_url, 10)
 
 
-def test_nearest_filters_by_language_spoken(client, api_database_url):
-    body = client.get("/services/nearest", params={**NAPOLI, "k": 5, "language": "wo"}).json()
+def test_nearest_filters_by_language_spoken(api_client, api_database_url):
+    body = api_client.get("/services/nearest", params={**NAPOLI, "k": 5, "language": "wo"}).json()
     assert all("wo" in f["properties"]["languages"] for f in body["features"])
     assert [f["id"] for f in body["features"]] == _brute_force_nearest(api_database_url, 5, "wo")
 
 
-def test_nearest_respects_max_distance_and_category(client):
-    body = client.get(
+def test_nearest_respects_max_distance_and_category(api_client):
+    body = api_client.get(
         "/services/nearest", params={**NAPOLI, "k": 50, "max_km": 2, "category": "SAN"}
     ).json()
     assert body["features"]
@@ -39,8 +39,8 @@ def test_nearest_respects_max_distance_and_category(client):
     assert all(f["properties"]["category"].startswith("SAN") for f in body["features"])
 
 
-def test_nearest_far_from_everything_within_max_distance_is_empty(client):
-    body = client.get("/services/nearest", params={"lat": 0, "lon": 0, "max_km": 5}).json()
+def test_nearest_far_from_everything_within_max_distance_is_empty(api_client):
+    body = api_client.get("/services/nearest", params={"lat": 0, "lon": 0, "max_km": 5}).json()
     assert body["features"] == [] and body["numberMatched"] == 0
 
 
@@ -56,8 +56,8 @@ def test_nearest_far_from_everything_within_max_distance_is_empty(client):
         ({**NAPOLI, "category": "ZZZ"}, "unknown category"),
     ],
 )
-def test_nearest_bad_input_is_400(client, params, fragment):
-    assert_problem(client.get("/services/nearest", params=params), 400, fragment)
+def test_nearest_bad_input_is_400(api_client, params, fragment):
+    assert_problem(api_client.get("/services/nearest", params=params), 400, fragment)
 
 
 @pytest.mark.parametrize(
@@ -69,14 +69,15 @@ def test_nearest_bad_input_is_400(client, params, fragment):
         {**NAPOLI, "radius_km": 3},
     ],
 )
-def test_within_each_kind_of_place(client, params):
-    body = client.get("/services/within", params={**params, "limit": 500}).json()
+def test_within_each_kind_of_place(api_client, params):
+    body = api_client.get("/services/within", params={**params, "limit": 500}).json()
     assert_valid_feature_collection(body)
     assert body["numberReturned"] > 0
 
 
-def test_within_radius_is_geodesic(client, api_database_url):
-    body = client.get("/services/within", params={**NAPOLI, "radius_km": 3, "limit": 1000}).json()
+def test_within_radius_is_geodesic(api_client, api_database_url):
+    params = {**NAPOLI, "radius_km": 3, "limit": 1000}
+    body = api_client.get("/services/within", params=params).json()
     [expected] = run_sql(
         api_database_url,
         "SELECT count(*) FROM service WHERE ST_Distance(geom::geography, "
@@ -86,8 +87,8 @@ def test_within_radius_is_geodesic(client, api_database_url):
     assert body["numberMatched"] == expected > 0
 
 
-def test_within_combines_place_and_language(client):
-    body = client.get(
+def test_within_combines_place_and_language(api_client):
+    body = api_client.get(
         "/services/within", params={"area": "palermo", "language": "bn", "limit": 1000}
     ).json()
     assert body["features"]
@@ -105,12 +106,12 @@ def test_within_combines_place_and_language(client):
         ({"municipality_code": 1001}, 404, "unknown municipality_code"),
     ],
 )
-def test_within_bad_place_is_a_problem(client, params, status, fragment):
-    assert_problem(client.get("/services/within", params=params), status, fragment)
+def test_within_bad_place_is_a_problem(api_client, params, status, fragment):
+    assert_problem(api_client.get("/services/within", params=params), status, fragment)
 
 
-def test_region_summary_counts_services_per_category(client):
-    regions = client.get("/stats/regions").json()
+def test_region_summary_counts_services_per_category(api_client):
+    regions = api_client.get("/stats/regions").json()
     assert [r["code"] for r in regions] == [15, 16, 17, 18, 19]
     campania = regions[0]
     assert campania["municipalities"] == 550 and campania["residents"] > 5_000_000
@@ -118,14 +119,14 @@ def test_region_summary_counts_services_per_category(client):
     assert campania["services_per_10k_residents"] > 0
 
 
-def test_region_summary_of_one_region_and_unknown_region(client):
-    assert [r["name"] for r in client.get("/stats/regions?region=puglia").json()] == ["Puglia"]
-    assert_problem(client.get("/stats/regions?region=molise"), 404, "unknown region")
+def test_region_summary_of_one_region_and_unknown_region(api_client):
+    assert [r["name"] for r in api_client.get("/stats/regions?region=puglia").json()] == ["Puglia"]
+    assert_problem(api_client.get("/stats/regions?region=molise"), 404, "unknown region")
 
 
 @pytest.mark.parametrize("by", ["region", "province", "area"])
-def test_coverage_summary_reads_the_stored_run(client, by):
-    body = client.get("/stats/coverage", params={"category": GAPS_CATEGORY, "by": by}).json()
+def test_coverage_summary_reads_the_stored_run(api_client, by):
+    body = api_client.get("/stats/coverage", params={"category": GAPS_CATEGORY, "by": by}).json()
     assert body["run"]["kind"] == "coverage" and body["run"]["parameters"]["distance_km"] == 10
     assert body["by"] == by and body["groups"]
     for group in body["groups"]:
@@ -133,23 +134,23 @@ def test_coverage_summary_reads_the_stored_run(client, by):
         assert group["unmet_demand"] <= group["demand"]
 
 
-def test_summary_without_a_run_is_404(client):
-    assert_problem(client.get("/stats/density", params={"category": "SAN"}), 404, "no density")
-    assert_problem(client.get("/stats/volume"), 400, "kind")
+def test_summary_without_a_run_is_404(api_client):
+    assert_problem(api_client.get("/stats/density", params={"category": "SAN"}), 404, "no density")
+    assert_problem(api_client.get("/stats/volume"), 400, "kind")
 
 
-def test_gaps_export_is_an_attachment_with_parameters(client):
-    response = client.get(f"/exports/gaps/{GAPS_CATEGORY}")
+def test_gaps_export_is_an_attachment_with_parameters(api_client):
+    response = api_client.get(f"/exports/gaps/{GAPS_CATEGORY}")
     assert response.status_code == 200
     disposition = response.headers["content-disposition"]
     assert disposition.startswith("attachment;") and f"gaps-{GAPS_CATEGORY}-run" in disposition
     body = response.json()
     assert body["analysis"]["parameters"] == {"distance_km": 10.0, "demand": "residents"}
     assert body["features"] and all(f["properties"]["is_gap"] for f in body["features"])
-    every = client.get(f"/exports/gaps/{GAPS_CATEGORY}", params={"only_gaps": False}).json()
+    every = api_client.get(f"/exports/gaps/{GAPS_CATEGORY}", params={"only_gaps": False}).json()
     assert len(every["features"]) > len(body["features"])
 
 
-def test_gaps_export_without_run_is_404(client):
-    assert_problem(client.get("/exports/gaps/DIS"), 404, "no gaps analysis")
-    assert_problem(client.get("/exports/gaps/not-a-code"), 400, "not a code")
+def test_gaps_export_without_run_is_404(api_client):
+    assert_problem(api_client.get("/exports/gaps/DIS"), 404, "no gaps analysis")
+    assert_problem(api_client.get("/exports/gaps/not-a-code"), 400, "not a code")
