@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ingest.columns import map_columns
 from ingest.gazetteer import load_gazetteer
 from ingest.geocode import GeocodeCache, GeocoderSpec, OnlineGeocoder, geocode
+from ingest.limits import CHECK_EVERY, Deadline, Limits
 from ingest.load import load_services, store_rejections
 from ingest.normalise import Rules, normalise
 from ingest.parse import attribute_lookup, detect_decimal
@@ -44,7 +45,8 @@ class IngestOptions:
     """How to read and store one file; `source` names it for provenance and the source key.
 
     The format comes from the file's extension (keep it on an uploaded temp file);
-    `file_name` is the name to record when it differs (the client's name of an upload).
+    `file_name` is the name to record and show when it differs (the client's name of an
+    upload); `limits` bound the work (default: the upload limits of the settings).
     """
 
     source: str
@@ -61,6 +63,7 @@ class IngestOptions:
     private_fields: set[str] = field(default_factory=set)
     comune_tolerance_km: float = 2.0
     file_name: str | None = None
+    limits: Limits = field(default_factory=Limits.for_upload)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly options, as stored on the ingest run."""
@@ -192,7 +195,12 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     started = time.perf_counter()
     if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
         raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
-    table = read_table(path, options.sheet, options.delimiter, options.encoding)
+    name = options.file_name or path.name
+    deadline = Deadline(options.limits, name)
+    table = read_table(
+        path, options.sheet, options.delimiter, options.encoding,
+        limits=options.limits, deadline=deadline, name=name,
+    )
     if table.header_row > 1:
         log.info("%s: header on row %d, the rows above are titles", path.name, table.header_row)
     columns = _columns(path, table.headers, options.column_map)
@@ -207,15 +215,21 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     rules = _rules(columns, categories, options)
     run_id = _start_run(session, path, options)
 
-    records = [
-        validate(normalise(number, row, rules), categories, gazetteer, decimal)
-        for number, row in track(table.rows, len(table.rows), f"Lettura / reading {path.name}")
-    ]
+    records = []
+    for number, row in track(table.rows, len(table.rows), f"Lettura / reading {name}"):
+        record = normalise(number, row, rules)
+        record.reasons.extend(table.refusals.get(number, ()))
+        records.append(validate(record, categories, gazetteer, decimal, options.limits))
+        if len(records) % CHECK_EVERY == 0:
+            deadline.check()
+    deadline.check()
     records, duplicates = _drop_duplicates(records)
     accepted = [r for r in records if not r.reasons]
     online = OnlineGeocoder(options.geocoder) if options.geocoder else None
     sources = geocode(accepted, GeocodeCache(session), online)
+    deadline.check()
     place(session, accepted, gazetteer, options.comune_tolerance_km, options.allowed_areas)
+    deadline.check()
     stored = [r for r in accepted if not r.reasons]
     loaded = load_services(session, options.source, run_id, stored)
     rejected = [r for r in records if r.reasons]

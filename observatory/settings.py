@@ -37,6 +37,29 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, description="Largest upload body (bytes); 413 above."
     )
+    upload_max_rows: int = Field(
+        default=50_000, gt=0, description="Most data rows an uploaded file may hold."
+    )
+    upload_max_columns: int = Field(
+        default=500, gt=0, description="Most columns a row of an uploaded file may hold."
+    )
+    upload_max_header_bytes: int = Field(
+        default=65_536, gt=0, description="Longest first line (header) of an uploaded text file."
+    )
+    upload_max_xlsx_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        gt=0,
+        description="Largest decompressed size of an uploaded workbook (its zip members).",
+    )
+    upload_max_xlsx_ratio: int = Field(
+        default=100, gt=0, description="Highest compression ratio of a member of a workbook."
+    )
+    upload_max_seconds: float = Field(
+        default=300.0, gt=0, description="Longest wall time of an upload's ingest (s)."
+    )
+    ingest_max_cell_chars: int = Field(
+        default=5_000, gt=0, description="Longest cell; a longer one rejects its row (too_long)."
+    )
     db_wait_s: float = Field(
         default=10.0, gt=0, description="Longest wait of a request for a database connection (s)."
     )

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
 from ingest.geocode import GeocoderSpec
+from ingest.limits import Limits
 from ingest.pipeline import IngestOptions, ingest_file
 from ingest.report import default_report_path
 from observatory.db import new_session
@@ -45,6 +46,23 @@ def ingest(
     report: Path = typer.Option(
         None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
     ),
+    max_rows: int = typer.Option(1_000_000, min=1, help="Most data rows the file may hold."),
+    max_columns: int = typer.Option(2_000, min=1, help="Most columns a row may hold."),
+    max_header_bytes: int = typer.Option(
+        1 << 20, min=1, help="Longest first line of a text file (bytes)."
+    ),
+    max_xlsx_bytes: int = typer.Option(
+        1 << 30, min=1, help="Largest decompressed size of a workbook (bytes)."
+    ),
+    max_xlsx_ratio: int = typer.Option(
+        None, min=1, help="Highest compression ratio of a workbook member (default: settings)."
+    ),
+    max_cell_chars: int = typer.Option(
+        None, min=1, help="Longest cell; longer ones reject their row (default: settings, 5000)."
+    ),
+    max_seconds: float = typer.Option(
+        None, min=1, help="Longest wall time of the ingest in seconds (default: no limit)."
+    ),
 ) -> None:
     """Read, check, geocode and upsert the services of FILE in one transaction.
 
@@ -71,6 +89,11 @@ def ingest(
         is_example=example,
         comune_tolerance_km=tolerance_km,
         private_fields=private_fields,
+        limits=Limits.for_cli(
+            max_rows=max_rows, max_columns=max_columns, max_header_bytes=max_header_bytes,
+            max_xlsx_bytes=max_xlsx_bytes, max_xlsx_ratio=max_xlsx_ratio,
+            max_cell_chars=max_cell_chars, max_seconds=max_seconds,
+        ),
     )
     with new_session() as session, session.begin():
         result = ingest_file(session, path, options)
