@@ -124,9 +124,8 @@ def _geojson_point(rows: _Rows, number: int, geometry: Any) -> Point | None:
     return lon, lat
 
 
-def _check_crs(reading: Reading, document: dict[str, Any]) -> None:
+def _check_crs(reading: Reading, crs: Any) -> None:
     """RFC 7946 coordinates are WGS84: refuse a `crs` member naming anything else."""
-    crs = document.get("crs")
     if crs is None:
         return
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
@@ -137,39 +136,113 @@ def _check_crs(reading: Reading, document: dict[str, Any]) -> None:
         )
 
 
-def _features(reading: Reading, document: Any) -> list[Any]:
-    """The features of a FeatureCollection (or a single Feature); refuse anything else."""
-    kind = document.get("type") if isinstance(document, dict) else None
-    if kind == "Feature":
-        return [document]
-    if kind != "FeatureCollection" or not isinstance(document.get("features"), list):
+class _Coordinates:
+    """A geometry's coordinates, kept only while they can be a Point's (at most 3 numbers)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.numbers: list[float] = []
+        self.point_like = True
+
+    def event(self, event: str, value: Any) -> bool:
+        """Take one parse event; True once the coordinates value is complete."""
+        if event == "start_array":
+            self.depth += 1
+            self.point_like = self.point_like and self.depth == 1
+        elif event == "end_array":
+            self.depth -= 1
+        elif event == "number" and self.depth == 1 and len(self.numbers) < 3:
+            self.numbers.append(value)
+        else:
+            self.point_like = False
+        return self.depth == 0
+
+    @property
+    def value(self) -> list[float] | str:
+        """The numbers of a flat array of 2 or 3, else a placeholder that is no Point's."""
+        return self.numbers if self.point_like else "(not a position)"
+
+
+def _stream_features(
+    reading: Reading, rows: _Rows, item: str, top: dict[str, Any]
+) -> None:
+    """Add every feature found at `item` (a JSON path prefix), built one at a time.
+
+    A geometry's coordinates are never built beyond a Point's three numbers, so a huge
+    polygon costs no memory; top-level `type` and `crs` are collected into `top`.
+    """
+    import ijson
+
+    geometry = f"{item}.geometry" if item else "geometry"
+    builder: ijson.ObjectBuilder | None = None
+    coordinates: _Coordinates | None = None
+    number = 0
+    with reading.path.open("rb") as handle:
+        for prefix, event, value in ijson.parse(handle, use_float=True):
+            if coordinates is not None:
+                if coordinates.event(event, value):
+                    builder.event("string", coordinates.value)
+                    coordinates = None
+                continue
+            if builder is not None:
+                if prefix == geometry and event == "map_key" and value == "coordinates":
+                    builder.event(event, value)
+                    coordinates = _Coordinates()
+                    continue
+                builder.event(event, value)
+                if prefix == item and event == "end_map":
+                    _add_feature(reading, rows, number, builder.value)
+                    builder = None
+                continue
+            if prefix == item:
+                number += 1
+                if event != "start_map":
+                    raise reading.fail(f"feature {number} is not a GeoJSON Feature object")
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+            elif prefix == "type" and event == "string":
+                top["type"] = value
+            elif prefix == "features" and event == "start_array":
+                top["features"] = True
+            elif prefix == "crs" and event == "start_map":
+                top["crs"] = {}
+            elif prefix == "crs.properties.name" and event == "string":
+                top["crs"] = {"properties": {"name": value}}
+            elif prefix == "crs" and event in ("string", "number", "boolean"):
+                top["crs"] = value
+
+
+def _add_feature(reading: Reading, rows: _Rows, number: int, feature: Any) -> None:
+    """Check one feature (RFC 7946) and add it as a row."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise reading.fail(f"feature {number} is not a GeoJSON Feature object")
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise reading.fail(f"feature {number}: \"properties\" must be an object or null")
+    point = _geojson_point(rows, number, feature.get("geometry"))
+    rows.add(number, {str(k): _property(v) for k, v in properties.items()}, point)
+
+
+def read_geojson(reading: Reading) -> Table:
+    """Read the Point features of a GeoJSON file (RFC 7946), streaming; properties as columns."""
+    import ijson
+
+    rows = _Rows(reading)
+    top: dict[str, Any] = {}
+    try:
+        _stream_features(reading, rows, "features.item", top)
+        if top.get("type") == "Feature" and not rows.rows:
+            _stream_features(reading, rows, "", {})
+    except ijson.JSONError as error:
+        raise reading.fail(f"not valid JSON (GeoJSON expected): {error}") from error
+    _check_crs(reading, top.get("crs"))
+    if top.get("type") not in ("FeatureCollection", "Feature") or (
+        top["type"] == "FeatureCollection" and not top.get("features")
+    ):
         raise reading.fail(
             "not RFC 7946 GeoJSON: expected an object with \"type\": \"FeatureCollection\" "
             "and a \"features\" list"
         )
-    return document["features"]
-
-
-def read_geojson(reading: Reading) -> Table:
-    """Read the Point features of a GeoJSON file (RFC 7946); properties become columns."""
-    try:
-        document = orjson.loads(reading.path.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise reading.fail(f"not valid JSON (GeoJSON expected): {error}") from error
-    _check_crs(reading, document if isinstance(document, dict) else {})
-    features = _features(reading, document)
-    del document
-    if len(features) > reading.limits.max_rows:
-        reading.check_rows(len(features))
-    rows = _Rows(reading)
-    for number, feature in enumerate(features, start=1):
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise reading.fail(f"feature {number} is not a GeoJSON Feature object")
-        properties = feature.get("properties") or {}
-        if not isinstance(properties, dict):
-            raise reading.fail(f"feature {number}: \"properties\" must be an object or null")
-        point = _geojson_point(rows, number, feature.get("geometry"))
-        rows.add(number, {str(k): _property(v) for k, v in properties.items()}, point)
     return rows.table("the GeoJSON holds no features")
 
 

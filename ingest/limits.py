@@ -15,10 +15,22 @@ KNOBS: dict[str, tuple[str, str, str]] = {
     "max_columns": ("UPLOAD_MAX_COLUMNS", "--max-columns", "columns"),
     "max_header_bytes": ("UPLOAD_MAX_HEADER_BYTES", "--max-header-bytes", "bytes"),
     "max_xlsx_bytes": ("UPLOAD_MAX_XLSX_BYTES", "--max-xlsx-bytes", "bytes decompressed"),
+    "max_xlsx_strings_bytes": (
+        "UPLOAD_MAX_XLSX_STRINGS_BYTES", "--max-xlsx-strings-bytes", "bytes decompressed"
+    ),
     "max_xlsx_ratio": ("UPLOAD_MAX_XLSX_RATIO", "--max-xlsx-ratio", "times compressed"),
     "max_seconds": ("UPLOAD_MAX_SECONDS", "--max-seconds", "seconds"),
     "max_cell_chars": ("INGEST_MAX_CELL_CHARS", "--max-cell-chars", "characters"),
 }
+CLI_DEFAULTS: dict[str, Any] = {
+    "max_rows": 200_000,  # about 1 GB of memory at the limit
+    "max_columns": 2_000,
+    "max_header_bytes": 1 << 20,
+    "max_xlsx_bytes": 1 << 30,
+    "max_xlsx_strings_bytes": 256 << 20,
+    "max_seconds": None,
+}
+"""Limits of `observatory ingest` that differ from the uploads' (flags override them)."""
 CHECK_EVERY = 1_000
 """Rows between two looks at the clock."""
 
@@ -31,6 +43,7 @@ class Limits:
     max_columns: int
     max_header_bytes: int
     max_xlsx_bytes: int
+    max_xlsx_strings_bytes: int
     max_xlsx_ratio: int
     max_seconds: float | None
     max_cell_chars: int
@@ -44,6 +57,7 @@ class Limits:
             max_columns=s.upload_max_columns,
             max_header_bytes=s.upload_max_header_bytes,
             max_xlsx_bytes=s.upload_max_xlsx_bytes,
+            max_xlsx_strings_bytes=s.upload_max_xlsx_strings_bytes,
             max_xlsx_ratio=s.upload_max_xlsx_ratio,
             max_seconds=s.upload_max_seconds,
             max_cell_chars=s.ingest_max_cell_chars,
@@ -52,14 +66,7 @@ class Limits:
     @classmethod
     def for_cli(cls, **overrides: Any) -> Limits:
         """The command line's limits: higher than the uploads', no wall time; flags override."""
-        base = replace(
-            cls.for_upload(),
-            max_rows=1_000_000,
-            max_columns=2_000,
-            max_header_bytes=1 << 20,
-            max_xlsx_bytes=1 << 30,
-            max_seconds=None,
-        )
+        base = replace(cls.for_upload(), **CLI_DEFAULTS)
         known = {f.name for f in fields(cls)}
         return replace(base, **{k: v for k, v in overrides.items() if k in known and v is not None})
 

@@ -279,6 +279,12 @@ def check_workbook_zip(reading: Reading) -> None:
         raise limits.exceeded(
             "max_xlsx_bytes", reading.name, f"the workbook expands to {total:,} bytes"
         )
+    strings = sum(i.file_size for i in infos if i.filename.lower().endswith("sharedstrings.xml"))
+    if strings > limits.max_xlsx_strings_bytes:
+        raise limits.exceeded(
+            "max_xlsx_strings_bytes", reading.name,
+            f"its shared strings expand to {strings:,} bytes",
+        )
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > XLSX_RATIO_FLOOR and ratio > limits.max_xlsx_ratio:

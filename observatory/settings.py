@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, gt=0, description="Largest upload body (bytes); 413 above."
     )
     upload_max_rows: int = Field(
-        default=50_000, gt=0, description="Most data rows an uploaded file may hold."
+        default=20_000, gt=0, description="Most data rows an uploaded file may hold."
     )
     upload_max_columns: int = Field(
         default=500, gt=0, description="Most columns a row of an uploaded file may hold."
@@ -47,9 +47,14 @@ class Settings(BaseSettings):
         default=65_536, gt=0, description="Longest first line (header) of an uploaded text file."
     )
     upload_max_xlsx_bytes: int = Field(
-        default=100 * 1024 * 1024,
+        default=40 * 1024 * 1024,
         gt=0,
         description="Largest decompressed size of an uploaded workbook (its zip members).",
+    )
+    upload_max_xlsx_strings_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Largest decompressed shared-strings part of a workbook (held in memory).",
     )
     upload_max_xlsx_ratio: int = Field(
         default=100, gt=0, description="Highest compression ratio of a member of a workbook."

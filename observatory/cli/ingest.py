@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
 from ingest.geocode import GeocoderSpec
-from ingest.limits import Limits
+from ingest.limits import CLI_DEFAULTS, Limits
 from ingest.pipeline import IngestOptions, ingest_file
 from ingest.report import default_report_path
 from observatory.db import new_session
@@ -46,13 +46,23 @@ def ingest(
     report: Path = typer.Option(
         None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
     ),
-    max_rows: int = typer.Option(1_000_000, min=1, help="Most data rows the file may hold."),
-    max_columns: int = typer.Option(2_000, min=1, help="Most columns a row may hold."),
+    max_rows: int = typer.Option(
+        None, min=1, help=f"Most data rows (default {CLI_DEFAULTS['max_rows']:,})."
+    ),
+    max_columns: int = typer.Option(
+        None, min=1, help=f"Most columns of a row (default {CLI_DEFAULTS['max_columns']:,})."
+    ),
     max_header_bytes: int = typer.Option(
-        1 << 20, min=1, help="Longest first line of a text file (bytes)."
+        None, min=1, help=f"Longest first line (default {CLI_DEFAULTS['max_header_bytes']:,})."
     ),
     max_xlsx_bytes: int = typer.Option(
-        1 << 30, min=1, help="Largest decompressed size of a workbook (bytes)."
+        None, min=1,
+        help=f"Largest decompressed workbook (default {CLI_DEFAULTS['max_xlsx_bytes']:,} bytes).",
+    ),
+    max_xlsx_strings_bytes: int = typer.Option(
+        None, min=1,
+        help="Largest decompressed shared strings of a workbook "
+        f"(default {CLI_DEFAULTS['max_xlsx_strings_bytes']:,} bytes).",
     ),
     max_xlsx_ratio: int = typer.Option(
         None, min=1, help="Highest compression ratio of a workbook member (default: settings)."
@@ -91,7 +101,8 @@ def ingest(
         private_fields=private_fields,
         limits=Limits.for_cli(
             max_rows=max_rows, max_columns=max_columns, max_header_bytes=max_header_bytes,
-            max_xlsx_bytes=max_xlsx_bytes, max_xlsx_ratio=max_xlsx_ratio,
+            max_xlsx_bytes=max_xlsx_bytes, max_xlsx_strings_bytes=max_xlsx_strings_bytes,
+            max_xlsx_ratio=max_xlsx_ratio,
             max_cell_chars=max_cell_chars, max_seconds=max_seconds,
         ),
     )

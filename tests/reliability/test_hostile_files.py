@@ -87,6 +87,15 @@ def million_rows_csv(path: Path, rows: int = 2_000_000) -> Path:
     return path
 
 
+def features_geojson(path: Path, features: int = 500_000) -> Path:
+    """A FeatureCollection of half a million points (about 60 MB)."""
+    feature = (b'{"type":"Feature","properties":{"nome":"Sportello","comune":"Napoli"},'
+               b'"geometry":{"type":"Point","coordinates":[14.2681,40.8518]}}')
+    path.write_bytes(b'{"type":"FeatureCollection","features":['
+                     + b",".join([feature] * features) + b"]}")
+    return path
+
+
 def wide_header_csv(path: Path, columns: int = 200_000) -> Path:
     """A header of 200k columns (about 1.3 MB on its first line) and one row."""
     header = ";".join(f"c{i}" for i in range(columns))
@@ -329,12 +338,15 @@ with open("/proc/self/status") as status:
 
 
 @pytest.mark.parametrize(
-    ("make", "message"),
-    [(million_rows_csv, f"more than {UPLOAD_ROWS:,} rows"), (xlsx_bomb, "expands to")],
-    ids=["2M-row CSV", "xlsx bomb"],
+    ("make", "message", "suffix"),
+    [
+        (million_rows_csv, f"more than {UPLOAD_ROWS:,} rows", ".csv"),
+        (features_geojson, f"more than {UPLOAD_ROWS:,} rows", ".geojson"),
+        (xlsx_bomb, "expands to", ".xlsx"),
+    ],
+    ids=["2M-row CSV", "500k-feature GeoJSON", "xlsx bomb"],
 )
-def test_hostile_files_are_refused_in_bounded_memory(tmp_path, make, message):
-    suffix = ".xlsx" if make is xlsx_bomb else ".csv"
+def test_hostile_files_are_refused_in_bounded_memory(tmp_path, make, message, suffix):
     path = make(tmp_path / f"ostile{suffix}")
     result = subprocess.run(
         [sys.executable, "-c", PEAK_MEMORY, str(path)], capture_output=True, text=True,
