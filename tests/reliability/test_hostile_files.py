@@ -20,30 +20,39 @@ from pathlib import Path
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import text
 
+from api.deps import get_session
+from api.main import create_app
 from ingest.columns import GEOMETRY_LAT, GEOMETRY_LON
 from ingest.limits import Limits
 from ingest.read import read_table
+from observatory import keys
 from observatory.errors import InvalidInput, LimitExceeded
 from observatory.settings import get_settings
-from tests.helpers import run_cli
+from tests.helpers import assert_problem, run_cli
 from tests.ingest.helpers import reasons, run, services
 from tests.reliability import corpus
 from tests.reliability.conftest import fingerprint
 
 OS_RELEASE = "/etc/os-release"
 UPLOAD_ROWS = get_settings().upload_max_rows
-VRT_SQL = "SELECT field_1 AS nome, 'Napoli' AS comune FROM os"  # noqa: S608
+VRT_SQL = 'SELECT *, 14.2681 AS lon, 40.8518 AS lat FROM "os-release"'  # noqa: S608
 
 
 def _os_release_vrt(path: Path) -> Path:
-    """A GDAL VRT that would publish the lines of the system's release file as features."""
+    """A GDAL VRT that publishes the lines of the system's release file as points at Napoli.
+
+    Read through GDAL (as the ingest did), it gives one feature per line of the file.
+    """
     path.write_text(
         '<OGRVRTDataSource><OGRVRTLayer name="servizi">'
         f"<SrcDataSource>CSV:{OS_RELEASE}</SrcDataSource>"
-        f"<SrcSQL dialect=\"sqlite\">{VRT_SQL}</SrcSQL>"
+        f'<SrcSQL dialect="OGRSQL">{VRT_SQL}</SrcSQL>'
+        "<GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>"
+        '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/>'
         "</OGRVRTLayer></OGRVRTDataSource>"
     )
     return path
@@ -355,3 +364,43 @@ def test_hostile_files_are_refused_in_bounded_memory(tmp_path, make, message, su
     refusal, peak_mb = result.stdout.splitlines()
     assert message in refusal
     assert int(peak_mb) < 300, peak_mb
+
+
+@pytest.fixture
+def upload_client(monkeypatch, session, use_database):
+    """An app whose upload row limit is 100, on the test's session, and an operator key."""
+    monkeypatch.setenv("UPLOAD_MAX_ROWS", "100")
+    get_settings.cache_clear()
+    _, key = keys.create_key(session, "GdLL ostile", "operator", ["napoli"])
+    session.commit()
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as client:
+        yield client, {"X-API-Key": key}
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "status", "fragments"),
+    [
+        ("righe.csv", lambda p: million_rows_csv(p, rows=1_000), 413,
+         ["righe.csv: more than 100 rows", "UPLOAD_MAX_ROWS"]),
+        ("larga.csv", wide_header_csv, 413, ["UPLOAD_MAX_HEADER_BYTES"]),
+        ("servizi.geojson", _os_release_vrt, 400, ["servizi.geojson: not valid JSON"]),
+    ],
+    ids=["rows", "header", "vrt"],
+)
+def test_upload_of_a_hostile_file_is_refused_with_a_problem_and_stores_nothing(
+    upload_client, session, tmp_path, name, make, status, fragments
+):
+    client, headers = upload_client
+    content = make(tmp_path / name).read_bytes()
+    before = _counts(session)
+    session.commit()  # the route begins its own transaction on this session
+    response = client.post(
+        "/ingest/upload", headers=headers, files={"file": (name, content, "text/plain")},
+        data={"source": "ostile"},
+    )
+    body = assert_problem(response, status, *fragments)
+    assert "/tmp" not in body["detail"] and "upload-" not in body["detail"]
+    assert _counts(session) == before
