@@ -23,6 +23,7 @@ from ingest import authority
 from ingest.columns import map_columns
 from ingest.gazetteer import load_gazetteer
 from ingest.geocode import GeocodeCache, GeocoderSpec, OnlineGeocoder, geocode
+from ingest.limits import CHECK_EVERY, Deadline, Limits
 from ingest.load import load_services, store_rejections
 from ingest.normalise import Rules, normalise
 from ingest.parse import attribute_lookup, detect_decimal
@@ -46,7 +47,8 @@ class IngestOptions:
     """How to read and store one file; `source` names it for provenance and the source key.
 
     The format comes from the file's extension (keep it on an uploaded temp file);
-    `file_name` is the name to record when it differs (the client's name of an upload).
+    `file_name` is the name to record and show when it differs (the client's name of an
+    upload); `limits` bound the work (default: the upload limits of the settings).
     `key` is the API key of an upload (None: the command line), recorded on the run and
     checked against the source's owner; `allowed_areas` are the areas it may write.
     """
@@ -66,6 +68,7 @@ class IngestOptions:
     comune_tolerance_km: float = 2.0
     file_name: str | None = None
     key: Operator | None = None
+    limits: Limits = field(default_factory=Limits.for_upload)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly options, as stored on the ingest run (the key has its own columns)."""
@@ -205,7 +208,12 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
     areas = options.allowed_areas
     authority.claim_source(session, options.source, options.key, areas)
-    table = read_table(path, options.sheet, options.delimiter, options.encoding)
+    name = options.file_name or path.name
+    deadline = Deadline(options.limits, name)
+    table = read_table(
+        path, options.sheet, options.delimiter, options.encoding,
+        limits=options.limits, deadline=deadline, name=name,
+    )
     if table.header_row > 1:
         log.info("%s: header on row %d, the rows above are titles", path.name, table.header_row)
     columns = _columns(path, table.headers, options.column_map)
@@ -220,19 +228,25 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     rules = _rules(columns, categories, options)
     run_id = _start_run(session, path, options)
 
-    records = [
-        validate(normalise(number, row, rules), categories, gazetteer, decimal)
-        for number, row in track(table.rows, len(table.rows), f"Lettura / reading {path.name}")
-    ]
+    records = []
+    for number, row in track(table.rows, len(table.rows), f"Lettura / reading {name}"):
+        record = normalise(number, row, rules)
+        record.reasons.extend(table.refusals.get(number, ()))
+        records.append(validate(record, categories, gazetteer, decimal, options.limits))
+        if len(records) % CHECK_EVERY == 0:
+            deadline.check()
+    deadline.check()
     records, duplicates = _drop_duplicates(records)
     accepted = [r for r in records if not r.reasons]
     online = OnlineGeocoder(options.geocoder) if options.geocoder else None
     sources = geocode(accepted, GeocodeCache(session), online)
+    deadline.check()
     place(session, accepted, gazetteer, options.comune_tolerance_km)
     if areas is not None:
         authority.refuse_rows_outside(session, records + duplicates, gazetteer, areas)
         authority.refuse_updates_outside(session, options.source, accepted, gazetteer, areas)
         authority.check_some_row_allowed(records + duplicates, areas)
+    deadline.check()
     stored = [r for r in accepted if not r.reasons]
     loaded = load_services(session, options.source, run_id, stored, areas)
     rejected = [r for r in records if r.reasons]

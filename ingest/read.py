@@ -1,61 +1,184 @@
-"""Read a survey sheet or registry (CSV, XLSX, GeoJSON, GeoPackage) into rows of text."""
+"""Read a survey sheet or registry into rows of text, by an allow-list of extensions.
+
+The reader is chosen from the extension, never from the content: CSV/TSV/TXT (csv module
+over an incremental text stream), XLSX (openpyxl read-only, after the zip's central
+directory is checked), GeoJSON/JSON and GeoPackage (`ingest.geofile`, no GDAL). Rows are
+streamed and counted against `Limits`; above a limit the file is refused (LimitExceeded).
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-import io
-from dataclasses import dataclass
+import struct
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
+from typing import IO
 
-from ingest.columns import GEOMETRY_LAT, GEOMETRY_LON, is_known_header
+from ingest.columns import is_known_header
+from ingest.limits import CHECK_EVERY, Deadline, Limits
+from ingest.record import Reason
 from observatory.errors import InvalidInput
 
 DELIMITERS = (";", ",", "\t", "|")
 HEADER_SEARCH_ROWS = 10
-SPREADSHEETS = {".xlsx", ".xlsm"}
-GEOFILES = {".geojson", ".gpkg", ".json"}
+TEXT_FILES = {".csv", ".tsv", ".txt"}
+SPREADSHEETS = {".xlsx"}
+GEOJSON_FILES = {".geojson", ".json"}
+GEOPACKAGES = {".gpkg"}
+SUPPORTED = sorted(TEXT_FILES | SPREADSHEETS | GEOJSON_FILES | GEOPACKAGES)
+LINE_MAX_CHARS = 4 << 20
+"""Longest physical line of a text file (a cell is rejected above 5,000 characters anyway)."""
+XLSX_MAX_MEMBERS = 10_000
+XLSX_RATIO_FLOOR = 1 << 20
+"""Members smaller than this (decompressed) are not held to the compression ratio."""
+ZIP_MAGIC = b"PK\x03\x04"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @dataclass
 class Table:
-    """Rows read from a file: headers as written, each row a dict with its file row number."""
+    """Rows read from a file: headers as written, each row a dict with its file row number.
+
+    `refusals` holds what the reader already knows makes a row unacceptable (a geometry
+    that is not a point), by row number.
+    """
 
     headers: list[str]
     rows: list[tuple[int, dict[str, str]]]
     encoding: str | None = None
     delimiter: str | None = None
     header_row: int = 1
+    refusals: dict[int, list[Reason]] = field(default_factory=dict)
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode bytes: the given encoding, else UTF-8 (with or without BOM), cp1252, latin-1."""
-    if encoding:
+@dataclass
+class Reading:
+    """One file being read: the name to show (never a temporary path), limits, wall clock."""
+
+    path: Path
+    name: str
+    limits: Limits
+    deadline: Deadline
+
+    def fail(self, message: str) -> InvalidInput:
+        """An InvalidInput naming the file."""
+        return InvalidInput(f"{self.name}: {message}")
+
+    def check_width(self, number: int, width: int) -> None:
+        """Refuse a row wider than the column limit."""
+        if width > self.limits.max_columns:
+            raise self.limits.exceeded(
+                "max_columns", self.name, f"row {number} has {width:,} columns"
+            )
+
+    def check_rows(self, count: int) -> None:
+        """Refuse one row more than the row limit; look at the clock now and then."""
+        if count > self.limits.max_rows:
+            raise self.limits.exceeded(
+                "max_rows", self.name, f"more than {self.limits.max_rows:,} rows"
+            )
+        if count % CHECK_EVERY == 0:
+            self.deadline.check()
+
+
+def _detect_encoding(reading: Reading, head: bytes) -> tuple[str, str]:
+    """Encoding and error mode of a text file, decoding it chunk by chunk (never whole)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", "replace"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "replace"
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding), encoding
-        except (LookupError, UnicodeDecodeError) as error:
-            raise InvalidInput(f"cannot decode the file as {encoding}: {error}") from error
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as error:
-        if error.reason == "unexpected end of data":  # a file cut inside its last character
-            return data[: error.start].decode("utf-8"), "utf-8"
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+            with reading.path.open("rb") as handle:
+                for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                    decoder.decode(chunk)
+        except UnicodeDecodeError:
+            continue
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:  # a file cut inside its last character: drop that
+            return encoding, "ignore"
+        return encoding, "strict"
+    return "latin-1", "strict"
 
 
-def sniff_delimiter(text: str) -> str:
+def _lines(stream: IO[str], reading: Reading) -> Iterator[str]:
+    """The physical lines of a text stream, NULs removed, each at most LINE_MAX_CHARS long."""
+    number = 0
+    while line := stream.readline(LINE_MAX_CHARS):
+        number += 1
+        if len(line) == LINE_MAX_CHARS and not line.endswith(("\n", "\r")):
+            raise reading.fail(
+                f"malformed CSV near line {number}: a line longer than {LINE_MAX_CHARS:,} "
+                "characters (not a survey sheet)"
+            )
+        yield line.replace("\x00", "")  # PostgreSQL text cannot hold a NUL
+
+
+def sniff_delimiter(header: str) -> str:
     """The delimiter that splits the header line into the most fields (quotes respected)."""
-    header = text.lstrip().split("\n", 1)[0]
-    counts = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+
+    def count(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([header], delimiter=delimiter), []))
+        except csv.Error:  # one field above the csv module's limit: not this delimiter
+            return 1
+
+    counts = {d: count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] > 1 else ","
+
+
+def _first_line(stream: IO[str], reading: Reading) -> str:
+    """The first non-blank line (the one sniffed), refused above the header limit."""
+    limit = reading.limits.max_header_bytes
+    while line := stream.readline(limit + 1):
+        if len(line.rstrip("\r\n").encode("utf-8", "replace")) > limit:
+            raise reading.limits.exceeded(
+                "max_header_bytes", reading.name, f"the first line is longer than {limit:,} bytes"
+            )
+        if line.strip():
+            return line.rstrip("\r\n")
+    return ""
+
+
+def read_csv(
+    reading: Reading, delimiter: str | None = None, encoding: str | None = None
+) -> Table:
+    """Read a delimited text file; row numbers are those a spreadsheet shows (header = 1)."""
+    with reading.path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(ZIP_MAGIC):
+        raise reading.fail("a binary file, not CSV text: an Excel workbook (zip)? name it .xlsx")
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise reading.fail("a binary file, not CSV text (save the sheet as CSV)")
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as error:
+            raise InvalidInput(f"cannot decode the file as {encoding}: {error}") from error
+        errors = "strict"
+    else:
+        encoding, errors = _detect_encoding(reading, head)
+    with reading.path.open(encoding=encoding, errors=errors, newline="") as stream:
+        try:
+            first = _first_line(stream, reading)
+            delimiter = delimiter or sniff_delimiter(first)
+            stream.seek(0)
+            reader = csv.reader(_lines(stream, reading), delimiter=delimiter)
+            table = _table(enumerate(reader, start=1), reading)
+        except UnicodeDecodeError as error:
+            raise InvalidInput(f"cannot decode the file as {encoding}: {error}") from error
+        except csv.Error as error:
+            raise reading.fail(f"malformed CSV near line {reader.line_num}: {error}") from error
+    table.encoding, table.delimiter = encoding, delimiter
+    return table
 
 
 def _header_index(records: list[tuple[int, list[str]]]) -> int:
@@ -63,21 +186,31 @@ def _header_index(records: list[tuple[int, list[str]]]) -> int:
 
     Sheets often carry a title and a blank line above the header.
     """
-    scores = [
-        sum(is_known_header(cell) for cell in record)
-        for _, record in records[:HEADER_SEARCH_ROWS]
-    ]
+    scores = [sum(is_known_header(cell) for cell in record) for _, record in records]
     best = scores.index(max(scores))
     return best if scores[best] >= 2 and scores[best] > scores[0] else 0
 
 
-def _table(records: list[tuple[int, list[str]]]) -> Table:
+def _filled(
+    records: Iterable[tuple[int, list[str]]], reading: Reading
+) -> Iterator[tuple[int, list[str]]]:
+    """The records with any text, each checked for width; the clock read now and then."""
+    for seen, (number, record) in enumerate(records, start=1):
+        if seen % CHECK_EVERY == 0:
+            reading.deadline.check()
+        reading.check_width(number, len(record))
+        if "".join(record).strip():
+            yield number, record
+
+
+def _table(records: Iterable[tuple[int, list[str]]], reading: Reading) -> Table:
     """Find the header row; blank headers get a positional name; each row becomes a dict."""
-    records = [(n, r) for n, r in records if "".join(r).strip()]
-    if not records:
-        raise InvalidInput("the file holds no rows")
-    header_index = _header_index(records)
-    header_row, first = records[header_index]
+    filled = _filled(records, reading)
+    head = [record for _, record in zip(range(HEADER_SEARCH_ROWS), filled, strict=False)]
+    if not head:
+        raise reading.fail("the file holds no rows")
+    header_index = _header_index(head)
+    header_row, first = head[header_index]
     headers = [h.strip() or f"column_{i + 1}" for i, h in enumerate(first)]
     seen: dict[str, int] = {}
     for i, h in enumerate(headers):
@@ -85,8 +218,9 @@ def _table(records: list[tuple[int, list[str]]]) -> Table:
         if seen[h] > 1:
             headers[i] = f"{h}_{seen[h]}"
     width = len(headers)
-    rows = []
-    for number, record in records[header_index + 1 :]:
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, record in chain(head[header_index + 1 :], filled):
+        reading.check_rows(len(rows) + 1)
         row = dict(zip(headers, map(str.strip, record), strict=False))
         if len(record) < width:
             row.update((h, "") for h in headers[len(record) :])
@@ -95,88 +229,107 @@ def _table(records: list[tuple[int, list[str]]]) -> Table:
                 row[f"column_{position}"] = extra.strip()
         rows.append((number, row))
     if not rows:
-        raise InvalidInput(f"no rows below the header (row {header_row}): nothing to ingest")
+        raise reading.fail(f"no rows below the header (row {header_row}): nothing to ingest")
     return Table(headers, rows, header_row=header_row)
 
 
-def read_csv(path: Path, delimiter: str | None = None, encoding: str | None = None) -> Table:
-    """Read a delimited text file; row numbers are those a spreadsheet shows (header = 1)."""
-    data = path.read_bytes()
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InvalidInput(f"{path.name}: a binary file, not CSV text (save the sheet as CSV)")
-    text, used = decode(data, encoding)
-    text = text.replace("\x00", "")  # a stray NUL further down: PostgreSQL text cannot hold it
-    delimiter = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(enumerate(reader, start=1))
-    except csv.Error as error:
-        raise InvalidInput(
-            f"{path.name}: malformed CSV near line {reader.line_num}: {error}"
-        ) from error
-    table = _table(records)
-    table.encoding, table.delimiter = used, delimiter
-    return table
-
-
-def _cell(value: object) -> str:
-    """A spreadsheet cell as text, numbers without a spurious '.0'."""
+def cell_text(value: object) -> str:
+    """A spreadsheet or vector cell as text, numbers without a spurious '.0'."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
     return str(value)
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> Table:
+def _zip_members(reading: Reading) -> int:
+    """The member count in the zip's end record, read before anything else of the archive."""
+    with reading.path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - (1 << 16) - 22))
+        tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise reading.fail("not a readable Excel workbook: the zip archive is incomplete")
+    return struct.unpack("<H", tail[at + 10 : at + 12])[0]
+
+
+def check_workbook_zip(reading: Reading) -> None:
+    """Refuse a workbook whose zip would expand beyond the limits, from its central directory."""
+    with reading.path.open("rb") as handle:
+        if handle.read(4) != ZIP_MAGIC:
+            raise reading.fail(
+                "not a readable Excel workbook: not an .xlsx (zip) file; a CSV? name it .csv"
+            )
+    limits = reading.limits
+    members = _zip_members(reading)
+    if members > XLSX_MAX_MEMBERS:
+        raise reading.fail(f"not an Excel workbook: {members:,} members in its zip archive")
+    try:
+        with zipfile.ZipFile(reading.path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise reading.fail(f"not a readable Excel workbook: {error}") from error
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_xlsx_bytes:
+        raise limits.exceeded(
+            "max_xlsx_bytes", reading.name, f"the workbook expands to {total:,} bytes"
+        )
+    strings = sum(i.file_size for i in infos if i.filename.lower().endswith("sharedstrings.xml"))
+    if strings > limits.max_xlsx_strings_bytes:
+        raise limits.exceeded(
+            "max_xlsx_strings_bytes", reading.name,
+            f"its shared strings expand to {strings:,} bytes",
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > XLSX_RATIO_FLOOR and ratio > limits.max_xlsx_ratio:
+            raise limits.exceeded(
+                "max_xlsx_ratio", reading.name,
+                f"member {info.filename} expands {ratio:,.0f} times ({info.file_size:,} bytes)",
+            )
+
+
+def _sheet_records(rows: Iterator[tuple], reading: Reading) -> Iterator[tuple[int, list[str]]]:
+    """Number the rows of a read-only sheet; trailing empty cells dropped; errors explained."""
+    number = 0
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except Exception as error:  # openpyxl raises many kinds on a broken sheet
+            raise reading.fail(f"not a readable Excel workbook: {error}") from error
+        number += 1
+        end = len(values)
+        while end and values[end - 1] is None:
+            end -= 1
+        yield number, [cell_text(v) for v in values[:end]]
+
+
+def read_xlsx(reading: Reading, sheet: str | None = None) -> Table:
     """Read the first sheet (or `sheet`) of a workbook; row numbers are the sheet's."""
     from openpyxl import load_workbook
 
+    check_workbook_zip(reading)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(reading.path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds on a broken file
-        raise InvalidInput(f"{path.name}: not a readable Excel workbook: {error}") from error
+        raise reading.fail(f"not a readable Excel workbook: {error}") from error
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
-            raise InvalidInput(f"{path.name}: no sheet {sheet!r}; sheets: {workbook.sheetnames}")
+            raise reading.fail(f"no sheet {sheet!r}; sheets: {workbook.sheetnames}")
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        records = [
-            (number, [_cell(v) for v in values])
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)
-            if any(value is not None for value in values)  # sheets formatted down to row 1M
-        ]
+        if not hasattr(worksheet, "reset_dimensions"):
+            raise reading.fail(f"sheet {worksheet.title!r} is a chart, not a table")
+        worksheet.reset_dimensions()  # a stated A1:XFD1048576 would pad every row to it
+        return _table(_sheet_records(worksheet.iter_rows(values_only=True), reading), reading)
     finally:
         workbook.close()
-    return _table(records)
-
-
-def read_geo(path: Path, layer: str | None = None) -> Table:
-    """Read a point layer; each feature's lon/lat (WGS84) go in two leading columns."""
-    import pyogrio
-
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
-    except Exception as error:  # GDAL reports every failure as its own DataSourceError
-        raise InvalidInput(f"{path.name}: not a readable vector file: {error}") from error
-    if frame.crs is not None and frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(4326)
-    properties = [c for c in frame.columns if c != "geometry"]
-    rows = []
-    for number, (feature, geometry) in enumerate(
-        zip(frame[properties].itertuples(index=False), frame.geometry, strict=True), start=1
-    ):
-        row = {name: _cell(value) for name, value in zip(properties, feature, strict=True)}
-        point = geometry if geometry is not None and geometry.geom_type == "Point" else None
-        row[GEOMETRY_LON] = "" if point is None else repr(point.x)
-        row[GEOMETRY_LAT] = "" if point is None else repr(point.y)
-        if geometry is not None and point is None:
-            row["geometry_type"] = geometry.geom_type
-        rows.append((number, row))
-    if not rows:
-        raise InvalidInput(f"{path.name}: the layer holds no features")
-    return Table([GEOMETRY_LON, GEOMETRY_LAT, *properties], rows)
 
 
 def read_table(
@@ -184,15 +337,32 @@ def read_table(
     sheet: str | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    *,
+    limits: Limits | None = None,
+    deadline: Deadline | None = None,
+    name: str | None = None,
 ) -> Table:
-    """Read any supported file by its extension; raise InvalidInput when it cannot be read."""
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+    """Read a file by its extension, within `limits` (default: the upload limits).
+
+    Raise InvalidInput when it cannot be read, LimitExceeded above a limit; messages name
+    the file as `name` (the client's file name), never a temporary path.
+    """
+    limits = limits or Limits.for_upload()
+    name = name or path.name
+    reading = Reading(path, name, limits, deadline or Deadline(limits, name))
     suffix = path.suffix.lower()
-    if suffix in SPREADSHEETS:
-        return read_xlsx(path, sheet)
-    if suffix in GEOFILES:
-        return read_geo(path, sheet)
     if suffix == ".xls":
-        raise InvalidInput(f"{path.name}: old .xls workbooks are not read; save it as .xlsx or CSV")
-    return read_csv(path, delimiter, encoding)
+        raise reading.fail("old .xls workbooks are not read; save it as .xlsx or CSV")
+    if suffix not in SUPPORTED:
+        raise reading.fail(f"the ingest reads {', '.join(SUPPORTED)} files only")
+    if not path.is_file():
+        raise reading.fail("no such file")
+    if suffix in SPREADSHEETS:
+        return read_xlsx(reading, sheet)
+    if suffix in GEOJSON_FILES or suffix in GEOPACKAGES:
+        from ingest import geofile
+
+        if suffix in GEOPACKAGES:
+            return geofile.read_geopackage(reading, sheet)
+        return geofile.read_geojson(reading)
+    return read_csv(reading, delimiter, encoding)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from ingest.gazetteer import Gazetteer
+from ingest.limits import Limits
 from ingest.parse import check_email, check_phone, check_url, parse_number
 from ingest.record import Record
 from observatory.geography import slugify
@@ -14,7 +15,6 @@ from observatory.geography import slugify
 # Generous box around Italy (Lampedusa to the Brenner, Sardinia to Otranto).
 ITALY_LAT = (35.2, 47.2)
 ITALY_LON = (6.5, 18.6)
-MAX_CELL_CHARS = 5_000
 
 
 @dataclass
@@ -152,21 +152,21 @@ def check_contacts(record: Record, decimal: str) -> None:
             record.capacity = capacity
 
 
-def check_lengths(record: Record) -> None:
+def check_lengths(record: Record, max_chars: int) -> None:
     """Refuse a row with a cell longer than any real survey answer (a pasted document, junk)."""
     for column, value in record.raw.items():
-        if len(value) > MAX_CELL_CHARS:
+        if len(value) > max_chars:
             record.refuse(
                 "too_long", column, value[:40] + "...",
-                f"{len(value):,} characters: a cell holds at most {MAX_CELL_CHARS:,}",
+                f"{len(value):,} characters: a cell holds at most {max_chars:,}",
             )
 
 
 def validate(
-    record: Record, categories: Categories, gazetteer: Gazetteer, decimal: str
+    record: Record, categories: Categories, gazetteer: Gazetteer, decimal: str, limits: Limits
 ) -> Record:
     """Run every check on `record`; its `reasons` say why it is refused (empty = accepted)."""
-    check_lengths(record)
+    check_lengths(record, limits.max_cell_chars)
     if not record.name:
         record.refuse("missing_name", "name", "", "the service has no name")
     check_category(record, categories)

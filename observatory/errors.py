@@ -37,5 +37,9 @@ class PayloadTooLarge(InvalidInput):
     """An upload is larger than the configured limit."""
 
 
+class LimitExceeded(InvalidInput):
+    """A file to ingest goes beyond a configured limit (rows, columns, size, time)."""
+
+
 class LengthRequired(InvalidInput):
     """An upload did not declare its size (Content-Length)."""

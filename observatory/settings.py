@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -11,6 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
+
+
+def _limit(default: float, description: str) -> Any:
+    """A positive limit with its default and meaning."""
+    return Field(default=default, gt=0, description=description)
 
 
 class Settings(BaseSettings):
@@ -38,6 +44,16 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, description="Largest upload body (bytes); 413 above."
     )
+    upload_max_rows: int = _limit(20_000, "Most data rows an uploaded file may hold.")
+    upload_max_columns: int = _limit(500, "Most columns a row of an uploaded file may hold.")
+    upload_max_header_bytes: int = _limit(65_536, "Longest first line of an uploaded text file.")
+    upload_max_xlsx_bytes: int = _limit(40 << 20, "Largest decompressed workbook (zip members).")
+    upload_max_xlsx_strings_bytes: int = _limit(
+        8 << 20, "Largest decompressed shared strings of a workbook (held in memory)."
+    )
+    upload_max_xlsx_ratio: int = _limit(100, "Highest compression ratio of a workbook member.")
+    upload_max_seconds: float = _limit(300.0, "Longest wall time of an upload's ingest (s).")
+    ingest_max_cell_chars: int = _limit(5_000, "Longest cell; a longer one rejects its row.")
     db_wait_s: float = Field(
         default=10.0, gt=0, description="Longest wait of a request for a database connection (s)."
     )

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
 from ingest.geocode import GeocoderSpec
+from ingest.limits import CLI_DEFAULTS, Limits
 from ingest.pipeline import IngestOptions, ingest_file
 from ingest.report import default_report_path
 from observatory.db import new_session
@@ -45,6 +46,33 @@ def ingest(
     report: Path = typer.Option(
         None, help="Rejection report CSV (default: FILE.rejections.csv next to the input)."
     ),
+    max_rows: int = typer.Option(
+        None, min=1, help=f"Most data rows (default {CLI_DEFAULTS['max_rows']:,})."
+    ),
+    max_columns: int = typer.Option(
+        None, min=1, help=f"Most columns of a row (default {CLI_DEFAULTS['max_columns']:,})."
+    ),
+    max_header_bytes: int = typer.Option(
+        None, min=1, help=f"Longest first line (default {CLI_DEFAULTS['max_header_bytes']:,})."
+    ),
+    max_xlsx_bytes: int = typer.Option(
+        None, min=1,
+        help=f"Largest decompressed workbook (default {CLI_DEFAULTS['max_xlsx_bytes']:,} bytes).",
+    ),
+    max_xlsx_strings_bytes: int = typer.Option(
+        None, min=1,
+        help="Largest decompressed shared strings of a workbook "
+        f"(default {CLI_DEFAULTS['max_xlsx_strings_bytes']:,} bytes).",
+    ),
+    max_xlsx_ratio: int = typer.Option(
+        None, min=1, help="Highest compression ratio of a workbook member (default: settings)."
+    ),
+    max_cell_chars: int = typer.Option(
+        None, min=1, help="Longest cell; longer ones reject their row (default: settings, 5000)."
+    ),
+    max_seconds: float = typer.Option(
+        None, min=1, help="Longest wall time of the ingest in seconds (default: no limit)."
+    ),
 ) -> None:
     """Read, check, geocode and upsert the services of FILE in one transaction.
 
@@ -71,6 +99,12 @@ def ingest(
         is_example=example,
         comune_tolerance_km=tolerance_km,
         private_fields=private_fields,
+        limits=Limits.for_cli(
+            max_rows=max_rows, max_columns=max_columns, max_header_bytes=max_header_bytes,
+            max_xlsx_bytes=max_xlsx_bytes, max_xlsx_strings_bytes=max_xlsx_strings_bytes,
+            max_xlsx_ratio=max_xlsx_ratio,
+            max_cell_chars=max_cell_chars, max_seconds=max_seconds,
+        ),
     )
     with new_session() as session, session.begin():
         result = ingest_file(session, path, options)

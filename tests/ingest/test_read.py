@@ -118,7 +118,7 @@ def test_read_geopackage_point_layer_in_another_crs_comes_out_in_wgs84(tmp_path)
         ("binary.csv", b"PK\x03\x04\x00\x00garbage", "binary file"),
         ("broken.xlsx", b"not a zip", "not a readable Excel workbook"),
         ("old.xls", b"\xd0\xcf\x11\xe0", "old .xls"),
-        ("broken.geojson", b"{not json", "not a readable vector file"),
+        ("broken.geojson", b"{not json", "not valid JSON"),
     ],
 )
 def test_read_unreadable_file_raises_invalid_input(tmp_path, name, content, message):

@@ -64,11 +64,12 @@ def test_unreadable_file_exits_2_with_its_reason_and_stores_nothing(
 PEAK_MEMORY = """
 import resource, sys
 from pathlib import Path
-from ingest.read import read_xlsx
+from ingest.limits import Limits
+from ingest.read import read_table
 from observatory.errors import InvalidInput
 imported_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
-    read_xlsx(Path(sys.argv[1]))
+    read_table(Path(sys.argv[1]), limits=Limits.for_cli())
 except InvalidInput as error:
     print(error)
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - imported_kb) // 1024)
