@@ -1,19 +1,24 @@
-"""Coverage and gap maps as HTML pages, rendered on demand and cached until the data changes."""
+"""Coverage and gap maps as HTML pages, rendered on demand and cached until the data changes.
+
+The map stack (folium, geopandas, mapclassify) is imported on the first map request, not when
+a worker starts: a worker answers /healthz within a second of starting.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
 from maps.cache import MapCache
-from maps.data import Scope, list_scopes, resolve_scope
-from maps.index import Link, index_html, index_rows
 from maps.labels import label
-from maps.publish import render_scope_map
+
+if TYPE_CHECKING:
+    from maps.data import Scope
+    from maps.index import Link
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 CACHE = MapCache()
@@ -40,6 +45,9 @@ MapOptionsDep = Annotated[MapOptions, Depends()]
 @router.get("/", response_class=HTMLResponse, summary="Index of the maps of every region and area")
 def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
     """List every region and area with links to its coverage and gap maps."""
+    from maps.data import list_scopes
+    from maps.index import Link, index_html, index_rows
+
     query = "?lang=en" if lang == "en" else ""
 
     def links(scope: Scope, kind: str) -> list[Link]:
@@ -51,6 +59,9 @@ def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
 def _map_response(
     session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
 ) -> Response:
+    from maps.data import resolve_scope
+    from maps.publish import render_scope_map
+
     key = (kind, options.category, options.lang, options.tiles)
     scope = resolve_scope(session, region, area)
     page, etag = CACHE.page(
