@@ -6,12 +6,10 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from maps.data import DataVersion
+from maps.data import DataVersion, data_version
 
 
 class MapCache:
@@ -36,8 +34,6 @@ class MapCache:
 
         Requests for a page being rendered wait for that render instead of starting their own.
         """
-        from maps.data import data_version  # geopandas loads on the first map, not at start-up
-
         version = data_version(session)
         if (found := self._fresh(key, version)) is not None:
             return found

@@ -1,24 +1,22 @@
 """Coverage and gap maps as HTML pages, rendered on demand and cached until the data changes.
 
-The map stack (folium, geopandas, mapclassify) is imported on the first map request, not when
-a worker starts: a worker answers /healthz within a second of starting.
+The map stack (folium, geopandas, mapclassify) is imported on the first map rendered, not when
+a worker starts, so a worker answers its health check soon after it starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
 from maps.cache import MapCache
+from maps.data import Scope, list_scopes, resolve_scope
+from maps.index import Link, index_html, index_rows
 from maps.labels import label
-
-if TYPE_CHECKING:
-    from maps.data import Scope
-    from maps.index import Link
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 CACHE = MapCache()
@@ -45,9 +43,6 @@ MapOptionsDep = Annotated[MapOptions, Depends()]
 @router.get("/", response_class=HTMLResponse, summary="Index of the maps of every region and area")
 def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
     """List every region and area with links to its coverage and gap maps."""
-    from maps.data import list_scopes
-    from maps.index import Link, index_html, index_rows
-
     query = "?lang=en" if lang == "en" else ""
 
     def links(scope: Scope, kind: str) -> list[Link]:
@@ -59,8 +54,7 @@ def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
 def _map_response(
     session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
 ) -> Response:
-    from maps.data import resolve_scope
-    from maps.publish import render_scope_map
+    from maps.publish import render_scope_map  # folium, geopandas, mapclassify: first map only
 
     key = (kind, options.category, options.lang, options.tiles)
     scope = resolve_scope(session, region, area)
