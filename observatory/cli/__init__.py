@@ -64,6 +64,9 @@ def _configure(
         handlers=[RichHandler(console=err, show_path=False, show_time=sys.stderr.isatty())],
         force=True,
     )
+    # psycopg warns while it cleans up after a failed query ("error ignored terminating
+    # <Pipeline>"); the failure itself is reported, once, by `main`.
+    logging.getLogger("psycopg").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 def _fail(label: str, message: object, code: int) -> NoReturn:
