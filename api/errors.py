@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from psycopg_pool import PoolTimeout
 from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
+from sqlalchemy.exc import ProgrammingError as SQLAlchemyProgrammingError
 from starlette.exceptions import HTTPException
 
 from api.responses import json_response
@@ -27,7 +28,9 @@ from observatory.errors import (
     ObservatoryError,
     PayloadTooLarge,
     PermissionDenied,
+    SchemaMissing,
     UnsupportedFileType,
+    schema_missing,
 )
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     LimitExceeded: 413,
     UnsupportedFileType: 415,
     GeographyNotLoaded: 503,
+    SchemaMissing: 503,
     ConfigurationError: 500,
     psycopg.OperationalError: 503,
     SQLAlchemyOperationalError: 503,
@@ -84,7 +88,7 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     status = status_of(error)
     if status >= 500:
         log.error("%s %s: %r", request.method, request.url.path, error)
-        if status == 503 and not isinstance(error, GeographyNotLoaded):
+        if status == 503 and not isinstance(error, GeographyNotLoaded | SchemaMissing):
             return problem(status, "the database is unavailable; try again shortly")
         if status == 500:
             return problem(status, INTERNAL_ERROR)
@@ -93,8 +97,17 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     return problem(status, str(error))
 
 
+async def _programming_error(request: Request, error: Exception) -> Response:
+    """A query on a missing table is a 503 (run the migrations); any other is a bug."""
+    if (missing := schema_missing(error)) is not None:
+        return await _domain_error(request, missing)
+    return await _unexpected_error(request, error)
+
+
 async def _unexpected_error(request: Request, error: Exception) -> Response:
     """A bug: logged with its traceback for the operators, never shown to the client."""
+    if (missing := schema_missing(error)) is not None:  # wrapped, e.g. by pandas
+        return await _domain_error(request, missing)
     log.exception("%s %s: unexpected error", request.method, request.url.path, exc_info=error)
     return problem(500, INTERNAL_ERROR)
 
@@ -116,6 +129,8 @@ def register_error_handlers(app: FastAPI) -> None:
     """Answer every error with problem details; unexpected ones without their message."""
     for kind in STATUS_CODES:
         app.add_exception_handler(kind, _domain_error)
+    for kind in (psycopg.ProgrammingError, SQLAlchemyProgrammingError):
+        app.add_exception_handler(kind, _programming_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -11,12 +11,14 @@ import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
-from branca.element import Element
-from folium.elements import JSCSSMixin
 
 from observatory.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from branca.element import Element
 
 STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -80,6 +82,9 @@ def _elements(root: Element) -> Iterator[Element]:
 
 def make_offline(root: Element) -> None:
     """Drop folium's CDN links from every element under `root` and inline the vendored assets."""
+    from branca.element import Element  # folium is imported by the renderers that call this
+    from folium.elements import JSCSSMixin
+
     for element in _elements(root):
         if isinstance(element, JSCSSMixin):
             element.default_js = []

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import geopandas as gpd
-import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from observatory.errors import GeographyNotLoaded, NotFound
 from observatory.geography import slugify
+
+if TYPE_CHECKING:  # imported by the functions that read frames: the API starts without them
+    import geopandas as gpd
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ COMUNI_SQL = text(
 
 def comuni(session: Session, scope: Scope) -> gpd.GeoDataFrame:
     """The comuni of `scope` with province, area, residents and full-resolution polygons."""
+    import geopandas as gpd
+
     return gpd.read_postgis(
         COMUNI_SQL,
         session.connection(),
@@ -132,6 +136,8 @@ SERVICES_SQL = text(
 
 def services(session: Session, codes: list[int], category: str | None) -> pd.DataFrame:
     """Active services located in the comuni `codes`, of `category` (and its children) or all."""
+    import pandas as pd
+
     return pd.read_sql(
         SERVICES_SQL,
         session.connection(),
@@ -184,6 +190,8 @@ def latest_run(
     ).first()
     if row is None:
         return None
+    import pandas as pd
+
     results = pd.read_sql(
         RESULTS_SQL, session.connection(), params={"run": row.id, "codes": codes}
     ).set_index("municipality_code")

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 2
+    api_worker_healthcheck_s: int = Field(
+        default=60,
+        gt=0,
+        description="Seconds uvicorn waits for a busy worker's health-check answer before "
+        "killing and restarting it.",
+    )
     default_limit: int = 100
     max_limit: int = 10_000
     cors_origins: list[str] = Field(default_factory=list)

@@ -85,6 +85,8 @@ async def check_place(conn: AsyncConnection, name: str, value: Any) -> None:
         raise NotFound(f"unknown {name} {value!r}")
 
 
+# One pass over each table, grouped per region and joined: no subquery runs per row or per
+# region (the latest year of each indicator is looked up once, not once per population row).
 REGION_SUMMARY = SQL(
     """
     WITH services AS (
@@ -94,24 +96,33 @@ REGION_SUMMARY = SQL(
         LEFT JOIN service_category c ON c.code = s.category_code
         WHERE s.status = 'active'
         GROUP BY 1, 2
+    ), services_per_region AS (
+        SELECT region_code, sum(n) AS n,
+            json_object_agg(category, n ORDER BY category) AS by_category
+        FROM services GROUP BY 1
+    ), latest AS (
+        SELECT indicator, max(year) AS year FROM population GROUP BY 1
     ), population_now AS (
-        SELECT m.region_code, p.indicator, sum(p.value) AS value
-        FROM population p JOIN municipality m ON m.code = p.municipality_code
-        WHERE p.year = (SELECT max(q.year) FROM population q WHERE q.indicator = p.indicator)
-        GROUP BY 1, 2
+        SELECT m.region_code,
+            sum(p.value) FILTER (WHERE p.indicator = 'residents') AS residents,
+            sum(p.value) FILTER (WHERE p.indicator = 'foreign_residents') AS foreign_residents
+        FROM latest l
+        JOIN population p ON p.indicator = l.indicator AND p.year = l.year
+        JOIN municipality m ON m.code = p.municipality_code
+        GROUP BY 1
+    ), municipalities AS (
+        SELECT region_code, count(*) AS n FROM municipality GROUP BY 1
+    ), areas AS (
+        SELECT region_code, count(*) AS n FROM territorial_area GROUP BY 1
     ), summary AS (
-        SELECT r.code, r.name,
-            (SELECT count(*) FROM municipality m WHERE m.region_code = r.code) AS municipalities,
-            (SELECT count(*) FROM territorial_area a WHERE a.region_code = r.code) AS areas,
-            (SELECT value FROM population_now p
-             WHERE p.region_code = r.code AND p.indicator = 'residents') AS residents,
-            (SELECT value FROM population_now p
-             WHERE p.region_code = r.code AND p.indicator = 'foreign_residents')
-                AS foreign_residents,
-            (SELECT coalesce(sum(n), 0) FROM services s WHERE s.region_code = r.code) AS services,
-            (SELECT coalesce(json_object_agg(s.category, s.n ORDER BY s.category), '{{}}')
-             FROM services s WHERE s.region_code = r.code) AS services_by_category
-        FROM region r{where}
+        SELECT r.code, r.name, coalesce(mu.n, 0) AS municipalities, coalesce(a.n, 0) AS areas,
+            pn.residents, pn.foreign_residents, coalesce(sr.n, 0) AS services,
+            coalesce(sr.by_category, '{{}}') AS services_by_category
+        FROM region r
+        LEFT JOIN municipalities mu ON mu.region_code = r.code
+        LEFT JOIN areas a ON a.region_code = r.code
+        LEFT JOIN population_now pn ON pn.region_code = r.code
+        LEFT JOIN services_per_region sr ON sr.region_code = r.code{where}
     )
     SELECT coalesce(json_agg(json_build_object(
         'code', code, 'name', name, 'municipalities', municipalities, 'areas', areas,

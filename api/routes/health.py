@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SessionDep
+from observatory.errors import schema_missing
 from observatory.status import collect_status
 
 router = APIRouter(tags=["health"])
@@ -23,7 +24,9 @@ def readyz(session: SessionDep) -> JSONResponse:
     """Answer ok (200) only when the database answers and the geography is loaded."""
     try:
         current = collect_status(session)
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
+        if (missing := schema_missing(error)) is not None:
+            return JSONResponse({"status": "not ready", "detail": str(missing)}, status_code=503)
         return JSONResponse(
             {"status": "unavailable", "detail": "database unreachable"}, status_code=503
         )

@@ -1,4 +1,8 @@
-"""Coverage and gap maps as HTML pages, rendered on demand and cached until the data changes."""
+"""Coverage and gap maps as HTML pages, rendered on demand and cached until the data changes.
+
+The map stack (folium, geopandas, mapclassify) is imported on the first map rendered, not when
+a worker starts, so a worker answers its health check soon after it starts.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from maps.cache import MapCache
 from maps.data import Scope, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
-from maps.publish import render_scope_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 CACHE = MapCache()
@@ -51,6 +54,8 @@ def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
 def _map_response(
     session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
 ) -> Response:
+    from maps.publish import render_scope_map  # folium, geopandas, mapclassify: first map only
+
     key = (kind, options.category, options.lang, options.tiles)
     scope = resolve_scope(session, region, area)
     page, etag = CACHE.page(

@@ -7,9 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from observatory.analysis.demand import INDICATORS
-from observatory.analysis.fca import METHODS, default_sigma_km
-from observatory.analysis.supply import SUPPLIES
 from observatory.errors import InvalidInput
 
 KINDS = ("density", "coverage", "access", "gaps")
@@ -32,6 +29,11 @@ class Parameters:
 
     def __post_init__(self) -> None:
         """Refuse impossible values with a message that says which."""
+        # imported here: the CLI reads KINDS and the default catchment without numpy / pandas
+        from observatory.analysis.demand import INDICATORS
+        from observatory.analysis.fca import METHODS
+        from observatory.analysis.supply import SUPPLIES
+
         if self.kind not in KINDS:
             raise InvalidInput(f"unknown analysis {self.kind!r}: choose one of {KINDS}")
         if self.demand not in INDICATORS:
@@ -64,6 +66,8 @@ class Parameters:
     @property
     def effective_sigma_km(self) -> float | None:
         """The Gaussian width actually used (E2SFCA only): given, or half the catchment."""
+        from observatory.analysis.fca import default_sigma_km
+
         if self.method != "e2sfca":
             return None
         return self.sigma_km or default_sigma_km(self.catchment_km)

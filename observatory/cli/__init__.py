@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from observatory.cli import analyze, db, export, geo, ingest, keys, maps, population, serve, status
-from observatory.errors import ObservatoryError
+from observatory.errors import ObservatoryError, SchemaMissing, causes, schema_missing
+
+EXIT_ERROR = 2
+EXIT_UNREACHABLE = 3
+EXIT_SCHEMA_MISSING = 4
+EXIT_CODES = (
+    "Exit codes / codici di uscita: 0 done; 1 unexpected error (a bug: the traceback is shown); "
+    f"{EXIT_ERROR} invalid input, unknown name or data not loaded (also a wrong option); "
+    f"{EXIT_UNREACHABLE} database unreachable; "
+    f"{EXIT_SCHEMA_MISSING} database schema missing (run `observatory db upgrade`)."
+)
 
 app = typer.Typer(
     name="observatory",
@@ -20,6 +32,7 @@ app = typer.Typer(
         "nel Sud Italia / observatory of services for regularly-resident foreign citizens.\n\n"
         "Every command uses DATABASE_URL when set, else the project-local PostGIS cluster."
     ),
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -51,15 +64,33 @@ def _configure(
         handlers=[RichHandler(console=err, show_path=False, show_time=sys.stderr.isatty())],
         force=True,
     )
+    # psycopg warns while it cleans up after a failed query ("error ignored terminating
+    # <Pipeline>"); the failure itself is reported, once, by `main`.
+    logging.getLogger("psycopg").setLevel(logging.DEBUG if verbose else logging.ERROR)
+
+
+def _fail(label: str, message: object, code: int) -> NoReturn:
+    """Print `label: message` on stderr as one line (never wrapped) and exit with `code`."""
+    text = " ".join(str(message).split())
+    err.print(f"[bold red]{label}:[/] {escape(text)}", soft_wrap=True)
+    sys.exit(code)
 
 
 def main() -> None:
-    """Entry point: run the app and turn domain errors into a message and exit code 2."""
+    """Entry point: run the app and turn known errors into one line and an exit code."""
     try:
         app()
+    except SchemaMissing as error:
+        _fail("errore / error", error, EXIT_SCHEMA_MISSING)
     except ObservatoryError as error:
-        err.print(f"[bold red]errore / error:[/] {error}")
-        sys.exit(2)
+        _fail("errore / error", error, EXIT_ERROR)
     except OperationalError as error:
-        err.print(f"[bold red]database non raggiungibile / database unreachable:[/] {error.orig}")
-        sys.exit(3)
+        _fail("database non raggiungibile / database unreachable", error.orig, EXIT_UNREACHABLE)
+    except Exception as error:  # a database error wrapped by a library (pandas runs queries)
+        if (missing := schema_missing(error)) is not None:
+            _fail("errore / error", missing, EXIT_SCHEMA_MISSING)
+        unreachable = next((c for c in causes(error) if isinstance(c, OperationalError)), None)
+        if unreachable is None:
+            raise
+        _fail("database non raggiungibile / database unreachable", unreachable.orig,
+              EXIT_UNREACHABLE)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Parameters
-from observatory.analysis.report import write_run
-from observatory.analysis.store import resolve_scope, run_analysis, run_defaults, run_results
-from observatory.analysis.summary import summarise
 from observatory.db import new_session
 from observatory.geography import CREDIT
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+# The analysis stack (numpy, pandas, geopandas, scipy) is imported inside the commands, so
+# `observatory --help` and every other command start without it.
 
 app = typer.Typer(
     help=(
@@ -43,6 +45,9 @@ DIALECT = typer.Option("standard", "--csv-dialect", help="CSV: standard (, .) or
 def _analyze(params: Parameters, out: Path | None, region: str | None, area: str | None,
              csv_dialect: str) -> None:
     """Compute (or reuse) the run of `params`, print its summary, export when asked."""
+    from observatory.analysis.report import write_run
+    from observatory.analysis.store import resolve_scope, run_analysis, run_results
+
     with new_session() as session, session.begin():
         resolve_scope(session, region, area)
         run = run_analysis(session, params)
@@ -68,6 +73,10 @@ def _analyze(params: Parameters, out: Path | None, region: str | None, area: str
 
 def _print_gaps_per_area(results: gpd.GeoDataFrame) -> None:
     """Unserved comuni and people affected per territorial area."""
+    import pandas as pd
+
+    from observatory.analysis.summary import summarise
+
     table = Table(title="Gaps per area / lacune per area")
     for column in ("area", "comuni", "unserved comuni", "people affected", "coverage"):
         table.add_column(column, justify="left" if column == "area" else "right")
@@ -122,6 +131,8 @@ def gaps(region: str = REGION, area: str = AREA, category: str = CATEGORY,
 @app.command("defaults")
 def defaults(catchment_km: float = CATCHMENT, demand: str = DEMAND) -> None:
     """Compute every kind for all services and for each category (what `make run` does)."""
+    from observatory.analysis.store import run_defaults
+
     with new_session() as session, session.begin():
         runs = run_defaults(session, catchment_km, demand)
     typer.echo(f"{len(runs)} analyses up to date ({len(runs) // len(KINDS) - 1} categories "

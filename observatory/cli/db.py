@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from observatory import db as database
-from observatory import localdb, roles
+from observatory import localdb
 from observatory.db import libpq_url
 from observatory.settings import get_settings
 
@@ -77,6 +77,8 @@ def create_reader(
     (services with private fields blanked); run it again to reset the password or after
     an upgrade.
     """
+    from observatory import roles  # psycopg's sql module only for this command
+
     secret = password or secrets.token_urlsafe(18)
     connection = database.get_engine().raw_connection()  # unreachable: the CLI's exit 3
     try:

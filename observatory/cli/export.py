@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from observatory import hsds_tabular
 from observatory.cli.analyze import AREA, CATEGORY, DIALECT, REGION
 from observatory.db import new_session
 from observatory.geography import CREDIT
-from observatory.service_export import export_services
 
 app = typer.Typer(help="Exports for QGIS, R, pandas, spreadsheets and HSDS tools.",
                   no_args_is_help=True)
@@ -26,6 +24,8 @@ def services(
     include_inactive: bool = typer.Option(False, help="Also services not active."),
 ) -> None:
     """Active services with public fields only, category labels (it/en), comune and area."""
+    from observatory.service_export import export_services  # geopandas only when exporting
+
     with new_session() as session:
         count = export_services(session, out, region, area, category, csv_dialect,
                                 include_inactive)
@@ -37,6 +37,8 @@ def hsds(
     out: Path = typer.Option(..., "--out", help="Folder, or a file name ending in .zip."),
 ) -> None:
     """Write the Open Referral HSDS tabular datapackage: one CSV per object + datapackage.json."""
+    from observatory import hsds_tabular  # the models (geoalchemy2, shapely) only when exporting
+
     with new_session() as session:
         counts = hsds_tabular.export(session, out)
     summary = ", ".join(f"{table} {count}" for table, count in counts.items())

@@ -8,11 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
-from ingest.geocode import GeocoderSpec
 from ingest.limits import CLI_DEFAULTS, Limits
-from ingest.pipeline import IngestOptions, ingest_file
-from ingest.report import default_report_path
 from observatory.db import new_session
 from observatory.errors import InvalidInput
 
@@ -79,6 +75,12 @@ def ingest(
     Every row is stored or rejected with its reasons; the summary is printed and the
     rejection report written. Exit code 0 even with rejections, 2 when FILE cannot be read.
     """
+    # imported here: the ingest pipeline (rapidfuzz, the readers) loads only for this command
+    from ingest.columns import PRIVATE_COLUMNS, parse_column_map, private_columns
+    from ingest.geocode import GeocoderSpec
+    from ingest.pipeline import IngestOptions, ingest_file
+    from ingest.report import default_report_path
+
     if decimal not in (None, ".", ","):
         raise InvalidInput("--decimal must be '.' or ','")
     if geocoder and not geocoder_url:

@@ -6,8 +6,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from observatory import keys
 from observatory.db import new_session
+
+# `observatory.keys` (the ORM models, geoalchemy2, shapely) is imported inside each command.
 
 app = typer.Typer(help="API keys for uploads (stored hashed).", no_args_is_help=True)
 
@@ -21,6 +22,8 @@ def create(
     ),
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
+    from observatory import keys
+
     with new_session() as session, session.begin():
         row, key = keys.create_key(session, name, role, area or [])
     typer.echo(key)
@@ -34,6 +37,8 @@ def create(
 @app.command("list")
 def list_() -> None:
     """List the keys: prefix, holder, role, areas, dates (never the keys)."""
+    from observatory import keys
+
     with new_session() as session:
         rows = keys.list_keys(session)
     table = Table(title=f"API keys: {len(rows)}")
@@ -57,6 +62,8 @@ def revoke(
     prefix: str = typer.Argument(..., help="The key's prefix, as `keys list` shows."),
 ) -> None:
     """Revoke a key: it answers 403 from now on."""
+    from observatory import keys
+
     with new_session() as session, session.begin():
         row = keys.revoke_key(session, prefix)
     typer.echo(f"key {row.prefix} ({row.name}) revoked")

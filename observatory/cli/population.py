@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from observatory.db import new_session
-from observatory.population import load_population_file
 
 app = typer.Typer(help="Population per comune (ISTAT demo.istat.it files).", no_args_is_help=True)
 
@@ -25,6 +24,8 @@ def load(
     Codes are matched against the loaded geography's year; outside the loaded regions they
     are skipped, and an unknown code inside them (a merged comune) stops the load.
     """
+    from observatory.population import load_population_file  # pandas only when loading
+
     with new_session() as session, session.begin():
         loaded = load_population_file(session, path, indicator, year)
     people = f"{loaded.total:,}".replace(",", ".")

@@ -25,6 +25,7 @@ def serve(
         host=host or settings.api_host,
         port=port or settings.api_port,
         workers=None if reload else (workers or settings.api_workers),
+        timeout_worker_healthcheck=settings.api_worker_healthcheck_s,
         reload=reload,
         http=LimitedHttpToolsProtocol,  # httptools with head size and time limits
         loop="uvloop",

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.routes import maps as maps_routes
+from maps import publish
 from maps.data import list_scopes
 
 
@@ -27,15 +28,15 @@ def empty_map_cache() -> Iterator[None]:
 
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
-    """Record every map the routes render."""
+    """Record every map the routes render (they import the renderer on first use)."""
     calls: list[tuple] = []
-    original = maps_routes.render_scope_map
+    original = publish.render_scope_map
 
     def counting(*args: object) -> str:
         calls.append(args[1:])
         return original(*args)
 
-    monkeypatch.setattr(maps_routes, "render_scope_map", counting)
+    monkeypatch.setattr(publish, "render_scope_map", counting)
     return calls
 
 
