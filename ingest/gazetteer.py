@@ -194,11 +194,16 @@ class Gazetteer:
         """A name no loaded comune has today: a past or second-language name, or elsewhere."""
         found: dict[str, tuple[Period, Resolution]] = {}
         ceased: list[str] = []
+        ceased_outside: list[str] = []
         for period in history_keys().get(key, []):
             resolution = self.archive.resolve(period)
             current = resolution.current
             if current is None:
-                ceased.append(resolution.change or f"{period.name} ceased on {period.end}")
+                said = resolution.change or f"{period.name} ceased on {period.end}"
+                if period.region_name in self.loaded_regions():
+                    ceased.append(said)
+                else:
+                    ceased_outside.append(f"{said}, in {period.region_name}")
             elif current.cadastral not in found or resolution.change is None:
                 found[current.cadastral] = (period, resolution)
         choices = list(found.values())
@@ -218,9 +223,15 @@ class Gazetteer:
             labels = tuple(sorted(self._label(r.current) for _, r in choices if r.current))
             return ComuneMatch(None, problem="ambiguous", suggestions=labels)
         if choices:
-            return self._resolved(name, choices[0][1])
+            return self._resolved(repr(name), choices[0][1])
         if ceased and not province:
             return ComuneMatch(None, problem="ceased", message="; ".join(sorted(set(ceased))))
+        if ceased_outside and not province:
+            return ComuneMatch(
+                None, problem="outside_geography",
+                message=f"{'; '.join(sorted(set(ceased_outside)))}: outside the regions "
+                f"loaded ({', '.join(self.loaded_regions())})",
+            )
         return None
 
     def _label(self, period: Period) -> str:
@@ -239,7 +250,7 @@ class Gazetteer:
         change = f" ({resolution.change})" if resolution.change else ""
         return ComuneMatch(
             None, problem="outside_geography",
-            message=f"{written!r} is {current.name} ({current.province}), a comune of "
+            message=f"{written} is {current.name} ({current.province}), a comune of "
             f"{current.region_name}{change}, outside the regions loaded: "
             f"{', '.join(self.loaded_regions())}",
         )

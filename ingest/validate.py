@@ -181,7 +181,7 @@ def check_postcode(record: Record, gazetteer: Gazetteer) -> None:
         return
     record.warn(
         "postcode_mismatch", "postcode", cap,
-        f"CAP {cap} is not a CAP of {comune.label} ({gazetteer.caps_of(comune)})",
+        f"CAP {cap} is not a CAP of {comune.label}, whose CAP is {gazetteer.caps_of(comune)}",
     )
 
 
