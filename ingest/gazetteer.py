@@ -66,12 +66,27 @@ def spelling(name: str) -> str:
     return unicodedata.normalize("NFC", name.strip().lower()).translate(_ACCENTS)
 
 
+def compact_key(name: str) -> str:
+    """'SAN REMO', 'Sanremo' -> 'sanremo': letters and digits only, for names run together."""
+    ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    return _NON_ALNUM.sub("", ascii_name)
+
+
 @cache
 def history_keys() -> dict[str, list[Period]]:
     """Keyed names of every comune of Italy through history (read once per process)."""
     keys: dict[str, list[Period]] = {}
     for name, period in archive().names():
         keys.setdefault(name_key(name), []).append(period)
+    return keys
+
+
+@cache
+def history_compact_keys() -> dict[str, list[Period]]:
+    """The same names run together ('sanremo'), tried when the keyed name matches none."""
+    keys: dict[str, list[Period]] = {}
+    for name, period in archive().names():
+        keys.setdefault(compact_key(name), []).append(period)
     return keys
 
 
@@ -192,10 +207,12 @@ class Gazetteer:
         self, name: str, key: str, province: str | None, postcode: str
     ) -> ComuneMatch | None:
         """A name no loaded comune has today: a past or second-language name, or elsewhere."""
-        found: dict[str, tuple[Period, Resolution]] = {}
+        found: dict[str, Resolution] = {}
+        provinces: dict[str, set[str]] = {}  # the provinces each comune of today had
         ceased: list[str] = []
         ceased_outside: list[str] = []
-        for period in history_keys().get(key, []):
+        periods = history_keys().get(key) or history_compact_keys().get(compact_key(name), [])
+        for period in periods:
             resolution = self.archive.resolve(period)
             current = resolution.current
             if current is None:
@@ -204,19 +221,18 @@ class Gazetteer:
                     ceased.append(said)
                 else:
                     ceased_outside.append(f"{said}, in {period.region_name}")
-            elif current.cadastral not in found or resolution.change is None:
-                found[current.cadastral] = (period, resolution)
-        choices = list(found.values())
+                continue
+            if current.cadastral not in found or resolution.change is None:
+                found[current.cadastral] = resolution
+            provinces.setdefault(current.cadastral, {current.province}).add(period.province)
+        choices = list(found.items())
         if province:
-            choices = [
-                (p, r) for p, r in choices
-                if province in (p.province, r.current.province if r.current else "")
-            ]
+            choices = [(cad, r) for cad, r in choices if province in provinces[cad]]
             if not choices and province in self.keys_by_province:
                 return None  # a loaded province: its closest name is tried next
         if postcode and len(choices) > 1:
             choices = [
-                (p, r) for p, r in choices
+                (cadastral, r) for cadastral, r in choices
                 if r.current and cap_fits(postcode, self.postcodes.get(r.current.code, frozenset()))
             ] or choices
         if len(choices) > 1:

@@ -38,7 +38,7 @@ def test_postcodes_of_multi_cap_cities_and_the_city_wide_cap():
 
 def test_the_archive_is_read_once_and_fast():
     history.archive.cache_clear()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the machine may be busy
     history.archive()
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert history.archive() is history.archive()

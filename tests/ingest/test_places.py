@@ -61,6 +61,9 @@ def test_comuni_outside_the_regions_are_said_to_be_so_with_their_region(history)
         "Basilicata, Calabria, Campania, Puglia, Sicilia"
     )
     assert "closest" not in latina["message"]
+    olbia, sanremo = refused[12][0], refused[13][0]  # a former province; a name run apart
+    assert olbia["message"].startswith("'OLBIA' is OLBIA (SS), a comune of Sardegna")
+    assert sanremo["message"].startswith("'SAN REMO' is SANREMO (IM), a comune of Liguria")
 
 
 def test_a_name_that_exists_nowhere_gets_suggestions_from_the_loaded_regions(history):
