@@ -73,20 +73,12 @@ def compact_key(name: str) -> str:
 
 
 @cache
-def history_keys() -> dict[str, list[Period]]:
-    """Keyed names of every comune of Italy through history (read once per process)."""
+def history_keys(compact: bool = False) -> dict[str, list[Period]]:
+    """Keyed names of every comune of Italy through history, or run together (read once)."""
+    keyer = compact_key if compact else name_key
     keys: dict[str, list[Period]] = {}
     for name, period in archive().names():
-        keys.setdefault(name_key(name), []).append(period)
-    return keys
-
-
-@cache
-def history_compact_keys() -> dict[str, list[Period]]:
-    """The same names run together ('sanremo'), tried when the keyed name matches none."""
-    keys: dict[str, list[Period]] = {}
-    for name, period in archive().names():
-        keys.setdefault(compact_key(name), []).append(period)
+        keys.setdefault(keyer(name), []).append(period)
     return keys
 
 
@@ -211,7 +203,7 @@ class Gazetteer:
         provinces: dict[str, set[str]] = {}  # the provinces each comune of today had
         ceased: list[str] = []
         ceased_outside: list[str] = []
-        periods = history_keys().get(key) or history_compact_keys().get(compact_key(name), [])
+        periods = history_keys().get(key) or history_keys(compact=True).get(compact_key(name), [])
         for period in periods:
             resolution = self.archive.resolve(period)
             current = resolution.current
