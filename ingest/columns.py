@@ -34,7 +34,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "province": ("provincia", "sigla", "sigla_provincia", "prov", "province", "pr"),
     "istat_code": (
         "codice_istat", "comune_codice_istat", "istat", "cod_istat", "pro_com", "pro_com_t",
-        "codice_comune",
+        "codice_comune", "codice_istat_comune", "istat_comune", "cod_comune", "codistat",
+    ),
+    "cadastral_code": (
+        "cod_catastale", "codice_catastale", "catastale", "belfiore", "codice_belfiore",
+        "codcatastale", "codice_comune_catastale",
     ),
     "lat": ("lat", "latitudine", "latitude", "y", GEOMETRY_LAT),
     "lon": ("lon", "lng", "long", "longitudine", "longitude", "x", GEOMETRY_LON),

@@ -45,11 +45,6 @@ def source_key(fields: dict[str, str]) -> str:
     return "nac:" + "|".join(slugify(clean(p)) for p in parts)
 
 
-def _istat(text: str) -> int | None:
-    digits = text.strip().split(".", 1)[0]
-    return int(digits) if digits.isdigit() else None
-
-
 def _postcode(text: str) -> str | None:
     """A 5-digit CAP ('1100' from a spreadsheet that dropped the zero -> '01100'), else None."""
     digits = text.split(".", 1)[0].strip()
@@ -84,7 +79,8 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
         postcode=_postcode(fields.get("postcode", "")),
         municipality=fields.get("municipality", ""),
         province=fields.get("province", ""),
-        istat_code=_istat(fields.get("istat_code", "")),
+        istat_text=fields.get("istat_code", ""),
+        cadastral_text=fields.get("cadastral_code", ""),
         lat_text=fields.get("lat", ""),
         lon_text=fields.get("lon", ""),
         phone=fields.get("phone") or None,

@@ -38,7 +38,7 @@ from observatory.progress import track
 from observatory.settings import get_settings
 
 log = logging.getLogger(__name__)
-LOCATION_FIELDS = {"lat", "lon", "municipality", "istat_code"}
+LOCATION_FIELDS = {"lat", "lon", "municipality", "istat_code", "cadastral_code", "address"}
 SOURCE_MAX_CHARS = 200
 
 
@@ -149,7 +149,8 @@ def _columns(path: Path, headers: list[str], overrides: dict[str, str]) -> dict[
         )
     if not mapped & LOCATION_FIELDS:
         raise InvalidInput(
-            f"{path.name}: no coordinates and no comune column among {headers}; "
+            f"{path.name}: no coordinates and no comune column (a name, an ISTAT or "
+            f"cadastral code, or an address that names it) among {headers}; "
             "use --map COLUMN=municipality (or lat/lon)"
         )
     return columns

@@ -38,6 +38,8 @@ class Record:
     municipality: str = ""
     province: str = ""
     istat_code: int | None = None
+    istat_text: str = ""
+    cadastral_text: str = ""
     lat_text: str = ""
     lon_text: str = ""
     phone: str | None = None

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from ingest.gazetteer import Gazetteer
+from ingest.address import split_address
+from ingest.gazetteer import ComuneMatch, Gazetteer
+from ingest.history import comune_code
 from ingest.limits import Limits
 from ingest.parse import check_email, check_phone, check_url, parse_number
 from ingest.record import Record
@@ -105,27 +107,117 @@ def check_category(record: Record, categories: Categories) -> None:
         )
 
 
+def unpack_address(record: Record, gazetteer: Gazetteer) -> None:
+    """Split a packed address into street, CAP, comune and province; fill the missing ones."""
+    if not record.address:
+        return
+    packed = split_address(record.address, gazetteer.archive.provinces, gazetteer.is_comune)
+    if packed is None:
+        return
+    record.address = packed.street or None
+    record.municipality = record.municipality or packed.comune
+    record.province = record.province or packed.province
+    record.postcode = record.postcode or packed.postcode or None
+    record.flags.append("address_unpacked")
+
+
+def _by_code(record: Record, gazetteer: Gazetteer) -> bool:
+    """Place the record by its ISTAT or cadastral code; True when a code decided the comune."""
+    act = record.warn if record.lat is not None else record.refuse
+    decided: tuple[str, str, ComuneMatch] | None = None
+    codes = (("istat_code", record.istat_text), ("cadastral_code", record.cadastral_text))
+    for name, text in codes:
+        if not text:
+            continue
+        code = comune_code(text)
+        if code is None:
+            record.warn(
+                "invalid_comune_code", name, text,
+                f"{text!r} is neither an ISTAT comune code (6 digits) nor a cadastral code "
+                "(a letter and 3 digits); the comune's name is used",
+            )
+            continue
+        match = gazetteer.match_code(code)
+        if match.problem == "unknown_code":
+            record.warn("invalid_comune_code", name, text, f"{match.message}; the name is used")
+        elif decided is None:
+            decided = (name, text, match)
+        elif match.comune != decided[2].comune and match.comune is not None:
+            record.warn(
+                "comune_code_mismatch", name, text,
+                f"{name} {text} is {match.comune.label}, {decided[0]} {decided[1]} is "
+                f"{decided[2].comune.label if decided[2].comune else 'not loaded'}: "
+                f"the {decided[0]} is used",
+            )
+    if decided is None:
+        return False
+    name, text, match = decided
+    if match.comune is None:
+        code = "outside_geography" if match.problem == "outside_geography" else "comune_ceased"
+        act(code, name, text, match.message or "")
+        return True
+    record.comune = match.comune
+    record.istat_code = match.comune.code
+    if match.change:
+        record.warn("comune_history", name, text, f"{match.change}: placed in {match.comune.label}")
+    if record.municipality:
+        named = gazetteer.match(record.municipality, record.province, record.postcode or "")
+        if named.comune is not None and named.comune != match.comune or (
+            named.problem == "outside_geography"
+        ):
+            elsewhere = named.comune.label if named.comune else "outside the regions loaded"
+            record.warn(
+                "comune_code_mismatch", name, text,
+                f"{name} {text} is {match.comune.label}, but the row names "
+                f"{record.municipality!r} ({elsewhere}): placed by the code",
+            )
+    return True
+
+
+def check_postcode(record: Record, gazetteer: Gazetteer) -> None:
+    """Warn when the row's CAP is not one of its comune's CAPs."""
+    comune, cap = record.comune, record.postcode
+    if comune is None or not cap or gazetteer.postcode_fits(comune, cap):
+        return
+    record.warn(
+        "postcode_mismatch", "postcode", cap,
+        f"CAP {cap} is not a CAP of {comune.label}, whose CAP is {gazetteer.caps_of(comune)}",
+    )
+
+
 def check_comune(record: Record, gazetteer: Gazetteer) -> None:
-    """Match the stated comune; without coordinates an unknown comune refuses the row."""
+    """Match the stated comune (code before name); without coordinates an unknown one refuses."""
+    unpack_address(record, gazetteer)
     located = record.lat is not None
-    if record.istat_code is not None:
-        record.comune = gazetteer.comuni.get(record.istat_code)
-        if record.comune is None:
-            message = f"no comune with ISTAT code {record.istat_code} in the loaded geography"
-            act = record.warn if located else record.refuse
-            act("comune_not_found", "istat_code", str(record.istat_code), message)
+    if _by_code(record, gazetteer):
+        check_postcode(record, gazetteer)
         return
     if not record.municipality:
-        if not located and not record.reasons:
+        bad_codes = [w for w in record.warnings if w.code == "invalid_comune_code"]
+        if not located and bad_codes:
+            record.refuse("comune_not_found", bad_codes[0].field, bad_codes[0].value,
+                          bad_codes[0].message.split(";")[0] + ", and the row names no comune")
+        elif not located and not record.reasons:
             record.refuse(
                 "cannot_locate", "municipality", "", "no coordinates and no comune to locate it"
             )
         return
     match = gazetteer.match(record.municipality, record.province, record.postcode or "")
+    act = record.warn if located else record.refuse
     if match.comune is not None:
         record.comune = match.comune
         if match.how == "fuzzy":
             record.flags.append("comune_fuzzy_match")
+        if match.change:
+            record.warn(
+                "comune_history", "municipality", record.municipality,
+                f"{match.change}: placed in {match.comune.label}",
+            )
+        check_postcode(record, gazetteer)
+        return
+    if match.problem in ("outside_geography", "ceased"):
+        code = "outside_geography" if match.problem == "outside_geography" else "comune_ceased"
+        act(code, "municipality", record.municipality, match.message or "")
         return
     if match.problem == "ambiguous":
         message = f"comune {record.municipality!r} is ambiguous: {', '.join(match.suggestions)}"
@@ -133,7 +225,6 @@ def check_comune(record: Record, gazetteer: Gazetteer) -> None:
     else:
         closest = ", ".join(match.suggestions)
         message = f"comune {record.municipality!r} not found; closest: {closest}"
-    act = record.warn if located else record.refuse
     act("comune_not_found", "municipality", record.municipality, message)
 
 

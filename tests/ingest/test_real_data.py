@@ -46,7 +46,11 @@ def test_ivg_registry_loads_the_77_points_of_the_five_regions_and_rejects_the_re
     assert report.counts["inserted"] == 77
     assert _regions(session, "ivg") == {15, 16, 17, 18, 19}
     first = report.rejections[0]["reasons"][0]
-    assert first["message"] == "no comune with ISTAT code 66049 in the loaded geography"
+    assert first["code"] == "outside_geography"
+    assert first["message"] == (
+        "ISTAT code 066049 is L'AQUILA (AQ), a comune of Abruzzo, outside the regions loaded: "
+        "Basilicata, Calabria, Campania, Puglia, Sicilia"
+    )
 
 
 def test_ministry_asl_list_cp1252_semicolons_with_repeated_years(session, real):
