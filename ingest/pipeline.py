@@ -36,6 +36,7 @@ from observatory.errors import GeographyNotLoaded, InvalidInput
 from observatory.keys import Operator
 from observatory.progress import track
 from observatory.settings import get_settings
+from observatory.taxonomy import read_synonyms
 
 log = logging.getLogger(__name__)
 LOCATION_FIELDS = {"lat", "lon", "municipality", "istat_code"}
@@ -108,7 +109,10 @@ def _rows_of(records: list[Record], attribute: str) -> list[dict[str, Any]]:
 
 def _categories(session: Session) -> Categories:
     rows = session.execute(text("SELECT code, label_it, label_en FROM service_category"))
-    return Categories({code: (label_it, label_en) for code, label_it, label_en in rows})
+    return Categories(
+        {code: (label_it, label_en) for code, label_it, label_en in rows},
+        read_synonyms(get_settings().taxonomy_file),
+    )
 
 
 def _drop_duplicates(records: list[Record]) -> tuple[list[Record], list[Record]]:

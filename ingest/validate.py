@@ -23,13 +23,14 @@ class Categories:
     """Category codes and labels, for resolving what a sheet writes in its category column."""
 
     labels: dict[str, tuple[str, str]]
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_key: dict[str, str] = field(init=False)
     _resolved: dict[str, str | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_key = {}
         for code, (label_it, label_en) in self.labels.items():
-            for text in (code, label_it, label_en):
+            for text in (code, label_it, label_en, *self.synonyms.get(code, ())):
                 self.by_key.setdefault(slugify(text), code)
 
     def resolve(self, text: str) -> str | None:
