@@ -20,12 +20,13 @@ import sys, time, resource
 from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from ingest.limits import Limits
 from ingest.pipeline import IngestOptions, ingest_file
 engine = create_engine(sys.argv[1])
 path = Path(sys.argv[2])
 start = time.perf_counter()
 with Session(engine) as session, session.begin():
-    report = ingest_file(session, path, IngestOptions(source=path.stem))
+    report = ingest_file(session, path, IngestOptions(source=path.stem, limits=Limits.for_cli()))
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 c = report.counts

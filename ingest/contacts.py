@@ -45,6 +45,8 @@ _URL = re.compile(rf"^https?://{_HOST}(:\d{{1,5}})?([/?#]\S*)?$", re.IGNORECASE)
 _BARE_DOMAIN = re.compile(rf"^{_HOST}(:\d{{1,5}})?([/?#]\S*)?$", re.IGNORECASE)
 _BROKEN_SCHEME = re.compile(r"^(https?)\s*(?::\s*/?|/{1,2}|:?\\\\)\s*(?=[a-z0-9])", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"[\s./()\-]")
+_PLAIN_ITALIAN = re.compile(r"^(?:\+39|0039)?([03]\d{5,10})$")
+"""A cell holding one Italian landline (0...) or mobile (3...) number, +39 optional."""
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,18 @@ class Checked:
     message: str | None = None
 
 
-@functools.lru_cache(maxsize=65536)
+_FIRST_CHARS = frozenset(key[0] for key in PLACEHOLDERS if key) | {" ", "\t", "."}
+
+
 def is_placeholder(text: str, yes_no: bool = False) -> bool:
     """True when the cell means "no value" ('Non Disponibile', 'N.D.', '-', 'null', '0')."""
-    if len(text) > PLACEHOLDER_MAX_CHARS:
+    if not text or len(text) > PLACEHOLDER_MAX_CHARS or text[0].lower() not in _FIRST_CHARS:
         return False
+    return _is_placeholder(text, yes_no)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_placeholder(text: str, yes_no: bool) -> bool:
     key = _PLACEHOLDER_NOISE.sub("", text.lower())
     if yes_no and key in YES_NO_VALUES:
         return False
@@ -122,12 +131,26 @@ def _italian(number: phonenumbers.PhoneNumber) -> Checked:
     return Checked(e164)
 
 
+@functools.lru_cache(maxsize=4096)
+def _valid_italian(prefix: str, length: int) -> bool:
+    """Whether Italian numbers starting with `prefix` (6 digits) and this long are valid.
+
+    Italy's numbering plan tells valid numbers by their first digits and their length, so
+    one number of each prefix and length is checked with phonenumbers.
+    """
+    number = _parse(prefix.ljust(length, "5"))
+    return number is not None and phonenumbers.is_valid_number(number)
+
+
 @functools.lru_cache(maxsize=65536)
 def check_phone(text: str) -> Checked:
     """The first valid number of the cell in E.164 (Italian by default), else dropped.
 
     A number that lost its leading 0 ('817961111' for 081 7961111) gets it back, flagged.
     """
+    plain = _PLAIN_ITALIAN.match(_PHONE_CHARS.sub("", text))
+    if plain and _valid_italian(plain.group(1)[:6], len(plain.group(1))):
+        return Checked("+39" + plain.group(1))  # the common case, without parsing
     number = _parse(text)
     if number is not None and phonenumbers.is_valid_number(number):
         return _italian(number)
