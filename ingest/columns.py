@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from observatory.errors import InvalidInput
@@ -77,10 +78,75 @@ def header_key(header: str) -> str:
     return re.sub(r"-+", "_", slugify(header))
 
 
+NOISE_WORDS = frozenset({
+    "scuola", "scolastico", "istituto", "plesso", "struttura", "servizio", "sportello",
+    "ufficio", "centro", "punto",
+})
+"""Words that name what a register lists ('INDIRIZZOSCUOLA' = the school's address)."""
+QUALIFIERS = frozenset({"descrizione", "denominazione", "nome", "indirizzo", "numero", "recapito"})
+"""Words that name a field of the words after them ('DESCRIZIONECOMUNE' = the comune)."""
+STOPWORDS = frozenset({"di", "del", "della", "dello", "dei", "degli", "delle", "the", "of"})
+SPLIT_MIN_CHARS = 3
+"""Shortest word cut out of a run-together header (shorter ones only between separators)."""
+_WORDS = frozenset(
+    word for names in SYNONYMS.values() for name in names for word in name.split("_")
+) | NOISE_WORDS | QUALIFIERS | STOPWORDS
+_SPLIT_WORDS = sorted((w for w in _WORDS if len(w) >= SPLIT_MIN_CHARS), key=len, reverse=True)
+
+
+def _split(part: str) -> list[str] | None:
+    """'denominazionescuola' -> ['denominazione', 'scuola'] by greedy longest known words."""
+    if part in _WORDS:
+        return [part]
+    words: list[str] = []
+    at = 0
+    while at < len(part):
+        word = next((w for w in _SPLIT_WORDS if part.startswith(w, at)), None)
+        if word is None:
+            return None
+        words.append(word)
+        at += len(word)
+    return words
+
+
+def _field_of_words(words: list[str]) -> str | None:
+    """The field that known words name: as a synonym, without noise, or after a qualifier."""
+    for candidate in (words, [w for w in words if w not in NOISE_WORDS]):
+        if not candidate:
+            return None
+        field = _BY_NAME.get("_".join(candidate))
+        if field is not None:
+            return field
+    core = [w for w in words if w not in NOISE_WORDS]
+    if len(core) > 1 and core[0] in QUALIFIERS:
+        return _field_of_words(core[1:])
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def header_field(header: str) -> tuple[str | None, bool]:
+    """The field a header names and whether by its exact spelling (else by its words).
+
+    'telefono' is exact; 'DENOMINAZIONESCUOLA', 'INDIRIZZOEMAILSCUOLA' and 'Nome della
+    struttura' are split into known words; a header with any unknown word names nothing.
+    """
+    key = header_key(header)
+    if key in _BY_NAME:
+        return _BY_NAME[key], True
+    if len(key) < SPLIT_MIN_CHARS:
+        return None, False
+    words: list[str] = []
+    for part in key.split("_"):
+        split = _split(part)
+        if split is None:
+            return None, False
+        words.extend(w for w in split if w not in STOPWORDS)
+    return (_field_of_words(words) if words else None), False
+
+
 def is_known_header(header: str) -> bool:
     """True when the header names a field in 3 letters or more ('x', 'id' are too common)."""
-    key = header_key(header)
-    return len(key) >= 3 and key in _BY_NAME
+    return len(header_key(header)) >= SPLIT_MIN_CHARS and header_field(header)[0] is not None
 
 
 def parse_column_map(pairs: list[str]) -> dict[str, str]:
@@ -108,15 +174,17 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
     mapping: dict[str, str] = {}
     taken = {t for t in overrides.values() if t != "extra"}
     for header in headers:
-        if header in overrides:
-            if overrides[header] != "extra":
-                mapping[header] = overrides[header]
-            continue
-        field = _BY_NAME.get(header_key(header))
-        if field and field not in taken:
-            mapping[header] = field
-            taken.add(field)
-    return mapping
+        if header in overrides and overrides[header] != "extra":
+            mapping[header] = overrides[header]
+    for exact in (True, False):  # exact names first, then names read from their words
+        for header in headers:
+            if header in overrides:
+                continue
+            field, is_exact = header_field(header)
+            if field and is_exact == exact and field not in taken:
+                mapping[header] = field
+                taken.add(field)
+    return {header: mapping[header] for header in headers if header in mapping}
 
 
 def private_columns(text: str) -> tuple[set[str], list[str]]:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.columns import private_columns
+from ingest.contacts import is_placeholder
 from ingest.hours import parse_hours
 from ingest.languages import parse_languages
 from ingest.parse import Lookup, parse_bool, parse_codes
@@ -14,6 +15,8 @@ from observatory.geography import slugify
 
 _SPACES = re.compile(r"\s+")
 _ESCAPED_QUOTE = re.compile(r"\\(['\"])")
+YES_NO_FIELDS = frozenset({"mediation", "step_free", "is_example"})
+"""Fields where '0' and 'x' are answers (no, yes), not placeholders."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,12 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
     """Turn one row into a Record; unmapped columns go to `extra`, never lost."""
     fields: dict[str, str] = {}
     extra: dict[str, str] = {}
+    emptied: list[str] = []
     for column, value in row.items():
         target = rules.columns.get(column)
+        if value and is_placeholder(value, target in YES_NO_FIELDS):
+            emptied.append(column)
+            value = ""
         if target is None:
             if value:
                 extra[column] = value
@@ -93,6 +100,7 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
         capacity_text=fields.get("capacity", ""),
         is_example=rules.is_example or bool(parse_bool(fields.get("is_example", ""))),
         extra=extra,
+        placeholders=emptied,
     )
     private, unknown_fields = private_columns(fields.get("private_fields", ""))
     record.private_fields = sorted(private | rules.private_fields)

@@ -36,6 +36,7 @@ from observatory.errors import GeographyNotLoaded, InvalidInput
 from observatory.keys import Operator
 from observatory.progress import track
 from observatory.settings import get_settings
+from observatory.taxonomy import read_synonyms
 
 log = logging.getLogger(__name__)
 LOCATION_FIELDS = {"lat", "lon", "municipality", "istat_code", "cadastral_code", "address"}
@@ -92,6 +93,7 @@ class IngestReport:
     report_path: Path | None = None
     key_prefix: str | None = None
     key_name: str | None = None
+    column_warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly report."""
@@ -107,7 +109,10 @@ def _rows_of(records: list[Record], attribute: str) -> list[dict[str, Any]]:
 
 def _categories(session: Session) -> Categories:
     rows = session.execute(text("SELECT code, label_it, label_en FROM service_category"))
-    return Categories({code: (label_it, label_en) for code, label_it, label_en in rows})
+    return Categories(
+        {code: (label_it, label_en) for code, label_it, label_en in rows},
+        read_synonyms(get_settings().taxonomy_file),
+    )
 
 
 def _drop_duplicates(records: list[Record]) -> tuple[list[Record], list[Record]]:
@@ -128,6 +133,19 @@ def _drop_duplicates(records: list[Record]) -> tuple[list[Record], list[Record]]
             first[record.source_key] = record.row_number
             kept.append(record)
     return kept, duplicates
+
+
+def _placeholder_warnings(records: list[Record]) -> list[dict[str, Any]]:
+    """One warning per column whose cells held placeholders ('N.D.', '-'), with their count."""
+    counted = Counter(column for r in records for column in r.placeholders)
+    return [
+        {
+            "column": column, "code": "placeholder", "rows": count,
+            "message": f"{count:,} cells of column {column!r} hold a placeholder ('N.D.', "
+            "'-', 'null'...): read as empty",
+        }
+        for column, count in counted.items()
+    ]
 
 
 def _sha256(path: Path) -> str:
@@ -254,6 +272,7 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     refused = sorted(rejected + duplicates, key=attrgetter("row_number"))
     store_rejections(session, run_id, refused)
     warned = [r for r in stored if r.warnings]
+    column_warnings = _placeholder_warnings(records + duplicates)
 
     counts = {
         "read": len(table.rows),
@@ -264,6 +283,7 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         "duplicates_in_file": len(duplicates),
         "absent_from_file": loaded.absent,
         "warnings": sum(len(r.warnings) for r in stored),
+        "placeholders": sum(w["rows"] for w in column_warnings),
         **{f"geocoded_{k}": v for k, v in sources.items()},
         **Counter(flag for r in stored for flag in r.flags),
         **Counter(f"unparsed_{name}" for r in stored for name in r.unparsed),
@@ -286,4 +306,5 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         report_path=options.report_path,
         key_prefix=options.key.key_prefix if options.key else None,
         key_name=options.key.name if options.key else None,
+        column_warnings=column_warnings,
     )

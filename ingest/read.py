@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import struct
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -25,7 +26,8 @@ from ingest.record import Reason
 from observatory.errors import InvalidInput
 
 DELIMITERS = (";", ",", "\t", "|")
-HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_ROWS = 50
+"""Title and note lines above the header are skipped within this many non-blank rows."""
 TEXT_FILES = {".csv", ".tsv", ".txt"}
 SPREADSHEETS = {".xlsx"}
 GEOJSON_FILES = {".geojson", ".json"}
@@ -38,6 +40,8 @@ XLSX_RATIO_FLOOR = 1 << 20
 """Members smaller than this (decompressed) are not held to the compression ratio."""
 ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+NOT_A_ROW = frozenset({"", "0"})
+"""Cells of a line that is no row at all: `;;;;`, ` ; ; ` and `0;0;0` are skipped."""
 
 
 @dataclass
@@ -121,18 +125,38 @@ def _lines(stream: IO[str], reading: Reading) -> Iterator[str]:
         yield line.replace("\x00", "")  # PostgreSQL text cannot hold a NUL
 
 
-def sniff_delimiter(header: str) -> str:
-    """The delimiter that splits the header line into the most fields (quotes respected)."""
+def sniff_delimiter(lines: str | list[str]) -> str:
+    """The delimiter that splits the most lines into the same number (> 1) of fields.
 
-    def count(delimiter: str) -> int:
+    Titles above the header ('Elenco dei servizi, 2024') are outvoted by the header and the
+    rows; with one line, the delimiter giving the most fields (quotes respected).
+    """
+    sample = [lines] if isinstance(lines, str) else lines
+
+    def count(line: str, delimiter: str) -> int:
         try:
-            return len(next(csv.reader([header], delimiter=delimiter), []))
+            return len(next(csv.reader([line], delimiter=delimiter), []))
         except csv.Error:  # one field above the csv module's limit: not this delimiter
             return 1
 
-    counts = {d: count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] > 1 else ","
+    def score(delimiter: str) -> tuple[int, int]:
+        widths = Counter(w for line in sample if (w := count(line, delimiter)) > 1)
+        if not widths:
+            return 0, 0
+        width, lines_of_width = max(widths.items(), key=lambda item: (item[1], item[0]))
+        return lines_of_width, width
+
+    best = max(DELIMITERS, key=score)
+    return best if score(best)[0] else ","
+
+
+def _sample_lines(stream: IO[str], first: str) -> list[str]:
+    """The first line and the next non-blank ones, up to HEADER_SEARCH_ROWS, for sniffing."""
+    sample = [first]
+    while len(sample) < HEADER_SEARCH_ROWS and (line := stream.readline(LINE_MAX_CHARS)):
+        if line.strip():
+            sample.append(line.rstrip("\r\n"))
+    return sample
 
 
 def _first_line(stream: IO[str], reading: Reading) -> str:
@@ -169,10 +193,10 @@ def read_csv(
     with reading.path.open(encoding=encoding, errors=errors, newline="") as stream:
         try:
             first = _first_line(stream, reading)
-            delimiter = delimiter or sniff_delimiter(first)
+            delimiter = delimiter or sniff_delimiter(_sample_lines(stream, first))
             stream.seek(0)
             reader = csv.reader(_lines(stream, reading), delimiter=delimiter)
-            table = _table(enumerate(reader, start=1), reading)
+            table = _table(enumerate(reader, start=1), reading, delimiter)
         except UnicodeDecodeError as error:
             raise InvalidInput(f"cannot decode the file as {encoding}: {error}") from error
         except csv.Error as error:
@@ -182,13 +206,17 @@ def read_csv(
 
 
 def _header_index(records: list[tuple[int, list[str]]]) -> int:
-    """The record naming the most fields (at least 2) among the first few, else the first.
+    """The record naming the most fields (at least 2) among the first rows, else a wide one.
 
-    Sheets often carry a title and a blank line above the header.
+    Sheets often carry titles, notes and blank lines above the header; without recognised
+    names, the first record of two cells or more (a title has one) is the header.
     """
     scores = [sum(is_known_header(cell) for cell in record) for _, record in records]
     best = scores.index(max(scores))
-    return best if scores[best] >= 2 and scores[best] > scores[0] else 0
+    if scores[best] >= 2:
+        return best
+    wide = (i for i, (_, record) in enumerate(records) if sum(map(bool, record)) >= 2)
+    return next(wide, 0)
 
 
 def _filled(
@@ -199,12 +227,29 @@ def _filled(
         if seen % CHECK_EVERY == 0:
             reading.deadline.check()
         reading.check_width(number, len(record))
-        if "".join(record).strip():
+        if any(cell.strip() not in NOT_A_ROW for cell in record):
             yield number, record
 
 
-def _table(records: Iterable[tuple[int, list[str]]], reading: Reading) -> Table:
-    """Find the header row; blank headers get a positional name; each row becomes a dict."""
+def _quoted_whole(record: list[str], width: int, delimiter: str | None) -> bool:
+    """True when a row of a wider file came as one field holding the delimiter ('"a;b;c"')."""
+    if delimiter is None or width < 2:
+        return False
+    filled = [cell for cell in record if cell.strip()]
+    return (
+        len(filled) == 1
+        and record[0] == filled[0]
+        and filled[0].count(delimiter) >= max(1, width // 2)
+    )
+
+
+def _table(
+    records: Iterable[tuple[int, list[str]]], reading: Reading, delimiter: str | None = None
+) -> Table:
+    """Find the header row; blank headers get a positional name; each row becomes a dict.
+
+    A row quoted whole into one field is kept with the reason `malformed_row`.
+    """
     filled = _filled(records, reading)
     head = [record for _, record in zip(range(HEADER_SEARCH_ROWS), filled, strict=False)]
     if not head:
@@ -219,8 +264,15 @@ def _table(records: Iterable[tuple[int, list[str]]], reading: Reading) -> Table:
             headers[i] = f"{h}_{seen[h]}"
     width = len(headers)
     rows: list[tuple[int, dict[str, str]]] = []
+    refusals: dict[int, list[Reason]] = {}
     for number, record in chain(head[header_index + 1 :], filled):
         reading.check_rows(len(rows) + 1)
+        if _quoted_whole(record, width, delimiter):
+            refusals[number] = [Reason(
+                "malformed_row", "row", record[0][:80],
+                f"the whole row is one quoted field holding {delimiter!r}, the file has "
+                f"{width} columns: re-export it without quoting whole rows",
+            )]
         row = dict(zip(headers, map(str.strip, record), strict=False))
         if len(record) < width:
             row.update((h, "") for h in headers[len(record) :])
@@ -230,7 +282,7 @@ def _table(records: Iterable[tuple[int, list[str]]], reading: Reading) -> Table:
         rows.append((number, row))
     if not rows:
         raise reading.fail(f"no rows below the header (row {header_row}): nothing to ingest")
-    return Table(headers, rows, header_row=header_row)
+    return Table(headers, rows, header_row=header_row, refusals=refusals)
 
 
 def cell_text(value: object) -> str:

@@ -60,6 +60,8 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
     private_fields: list[str] = field(default_factory=list)
     unparsed: dict[str, str] = field(default_factory=dict)
+    placeholders: list[str] = field(default_factory=list)
+    """Columns whose cell was a placeholder ('N.D.', '-'): emptied, reported once per column."""
     # filled by validate / geocode / place
     category_code: str | None = None
     comune: Comune | None = None

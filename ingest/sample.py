@@ -108,6 +108,19 @@ def _comune_as_written(name: str, rng: random.Random) -> str:
     return name
 
 
+AREA_CODES = (
+    "080", "081", "089", "091", "095", "099", "090", "0823", "0824", "0825", "0831", "0832",
+    "0881", "0961", "0965", "0971", "0984", "0922", "0931", "0975",
+)
+"""Landline prefixes of the five regions: the example numbers are valid Italian numbers."""
+
+
+def _phone(prefix: int, subscriber: int) -> str:
+    """A valid landline: a southern prefix and 6 or 7 digits ('081 6169400')."""
+    code = AREA_CODES[prefix % len(AREA_CODES)]
+    return f"{code} {subscriber}" if len(code) == 4 else f"{code} {subscriber}{subscriber % 10}"
+
+
 def service_rows(
     places: list[Place], count: int, seed: int = 7, coordinates_share: float = 0.8
 ) -> Iterator[list[str]]:
@@ -137,7 +150,7 @@ def service_rows(
             place.province,
             _decimal(lat) if with_coordinates else "",
             _decimal(lon) if with_coordinates else "",
-            f"0{rng.randint(80, 99)} {rng.randint(100000, 999999)}",
+            _phone(rng.randint(80, 99), rng.randint(100000, 999999)),
             f"info{number}@esempio-{slug}.example",
             f"https://esempio-{slug}.example",
             rng.choice(HOURS),

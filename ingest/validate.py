@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from ingest import contacts
 from ingest.address import split_address
 from ingest.gazetteer import ComuneMatch, Gazetteer
 from ingest.history import comune_code
 from ingest.limits import Limits
-from ingest.parse import check_email, check_phone, check_url, parse_number
+from ingest.parse import parse_number
 from ingest.record import Record
 from observatory.geography import slugify
 
@@ -24,13 +25,14 @@ class Categories:
     """Category codes and labels, for resolving what a sheet writes in its category column."""
 
     labels: dict[str, tuple[str, str]]
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_key: dict[str, str] = field(init=False)
     _resolved: dict[str, str | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_key = {}
         for code, (label_it, label_en) in self.labels.items():
-            for text in (code, label_it, label_en):
+            for text in (code, label_it, label_en, *self.synonyms.get(code, ())):
                 self.by_key.setdefault(slugify(text), code)
 
     def resolve(self, text: str) -> str | None:
@@ -229,12 +231,18 @@ def check_comune(record: Record, gazetteer: Gazetteer) -> None:
 
 
 def check_contacts(record: Record, decimal: str) -> None:
-    """Warn about malformed e-mail, phone, URL and capacity (the row is kept)."""
-    checks = (("email", check_email), ("phone", check_phone), ("url", check_url))
+    """Phone in E.164, e-mail and URL checked or repaired; drop (with a warning) what is not."""
+    checks = (
+        ("email", contacts.check_email), ("phone", contacts.check_phone),
+        ("url", contacts.check_url),
+    )
     for name, check in checks:
         value = getattr(record, name)
-        if value and not check(value):
-            record.warn(f"malformed_{name}", name, value, f"{name} does not look valid")
+        if value:
+            checked = check(value)
+            setattr(record, name, checked.value)
+            if checked.code is not None:
+                record.warn(checked.code, name, value, checked.message or checked.code)
     if record.capacity_text:
         capacity = parse_number(record.capacity_text, decimal)
         if capacity is None or capacity < 0:
@@ -256,7 +264,12 @@ def check_lengths(record: Record, max_chars: int) -> None:
 def validate(
     record: Record, categories: Categories, gazetteer: Gazetteer, decimal: str, limits: Limits
 ) -> Record:
-    """Run every check on `record`; its `reasons` say why it is refused (empty = accepted)."""
+    """Run every check on `record`; its `reasons` say why it is refused (empty = accepted).
+
+    A row the reader found malformed (quoted whole into one field) gets no other reason.
+    """
+    if any(reason.code == "malformed_row" for reason in record.reasons):
+        return record
     check_lengths(record, limits.max_cell_chars)
     if not record.name:
         record.refuse("missing_name", "name", "", "the service has no name")

@@ -43,6 +43,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "precision_street": ("indirizzo", "street address"),
     "precision_postcode": ("CAP", "postcode"),
     "precision_municipality": ("centro del comune", "municipality centre"),
+    "approximate_municipality": (
+        "posizione approssimata: punto del comune", "approximate location: comune point"
+    ),
+    "approximate_postcode": (
+        "posizione approssimata: punto del CAP", "approximate location: postcode point"
+    ),
     "example": ("Dato di esempio", "Example data"),
     "example_notice": (
         "Contiene dati di esempio, non servizi reali.",

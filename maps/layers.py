@@ -14,6 +14,7 @@ from folium.template import Template
 from maps.assets import TEMPLATES
 from maps.labels import LABELS, label, number
 from maps.simplify import dissolve_coverage
+from observatory.models import APPROXIMATE_PRECISIONS
 
 CATEGORY_COLORS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -133,17 +134,19 @@ def add_area_layer(fmap: folium.Map, comuni: gpd.GeoDataFrame, lang: str) -> Non
 class ServiceCluster(Layer):
     """Services of one category as clustered circle markers with popups and name tooltips.
 
-    Each row is [lat, lon, popup HTML, is example, escaped name].
+    Each row is [lat, lon, popup HTML, is example, escaped name, approximate]. Markers on
+    one point (services placed on their comune's point) spiderfy when their cluster is
+    clicked; an approximate one is drawn half-filled.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.markerClusterGroup(
-            {showCoverageOnHover: false, maxClusterRadius: 40});
+            {showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true});
         {{ this.get_name() }}.addLayers({{ this.rows|tojson }}.map(function (row) {
             return L.circleMarker([row[0], row[1]], {
-                radius: 7, fillColor: {{ this.color|tojson }}, fillOpacity: 0.95,
+                radius: 7, fillColor: {{ this.color|tojson }}, fillOpacity: row[5] ? 0.4 : 0.95,
                 color: row[3] ? "#000000" : "#ffffff", weight: 1.5, dashArray: row[3] ? "3 2" : null
             }).bindPopup(row[2], {maxWidth: 320}).bindTooltip(row[4]);
         }));
@@ -185,6 +188,9 @@ def popup_html(service: pd.Series, lang: str) -> str:
     return TEMPLATES.get_template("popup.html").render(
         name=service["name"],
         example=label("example", lang) if service.is_example else None,
+        approximate=label(f"approximate_{precision}", lang)
+        if (precision := service["geocode_precision"]) in APPROXIMATE_PRECISIONS
+        else None,
         rows=[(key, value) for key, value in rows if value],
     )
 
@@ -203,7 +209,10 @@ def add_service_layers(
     for code, group in groups:
         color = CATEGORY_COLORS[order.get(code, len(order)) % len(CATEGORY_COLORS)]
         rows = [
-            [s.lat, s.lon, popup_html(s, lang), bool(s.is_example), html.escape(s["name"])]
+            [
+                s.lat, s.lon, popup_html(s, lang), bool(s.is_example), html.escape(s["name"]),
+                s.geocode_precision in APPROXIMATE_PRECISIONS,
+            ]
             for _, s in group.iterrows()
         ]
         name = f"{categories.get(code, label('services', lang))} ({len(rows)})"

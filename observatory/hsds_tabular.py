@@ -61,6 +61,7 @@ TABLES: dict[str, tuple[str, list[str]]] = {
             "location_type",
             "organization_id",
             "name",
+            "description",
             "latitude",
             "longitude",
             "external_identifier",

@@ -228,6 +228,13 @@ class Service(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+APPROXIMATE_PRECISIONS = ("municipality", "postcode")
+"""Precisions of a point that is not the service's own place (a comune's or a CAP's point):
+the API says `location_approximate`, the maps say so in the popup."""
+APPROXIMATE_NOTE = (
+    "Posizione approssimata: punto del comune, non l'indirizzo / "
+    "approximate location: the comune's point, not the address"
+)
 PUBLIC_SERVICE_COLUMNS = (
     "id", "source", "name", "category_code", "municipality_code", "geocode_precision",
     "organization_name", "description", "address_1", "postal_code", "phone", "email", "url",

@@ -56,6 +56,22 @@ def read_categories(path: Path) -> list[Category]:
 
 
 @functools.cache
+def read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
+    """Category code -> the further names a sheet may give it ('SerD', 'SERT')."""
+    synonyms: dict[str, tuple[str, ...]] = {}
+
+    def add(entry: dict[str, Any]) -> None:
+        if entry.get("synonyms"):
+            synonyms[entry["code"]] = tuple(str(name) for name in entry["synonyms"])
+        for child in entry.get("children") or []:
+            add(child)
+
+    for entry in _read(path).get("categories") or []:
+        add(entry)
+    return synonyms
+
+
+@functools.cache
 def read_attributes(path: Path) -> dict[str, Any]:
     """The attribute definitions (languages, target groups, access modes...)."""
     return _read(path).get("attributes") or {}

@@ -34,7 +34,7 @@ MEMBERS: dict[str, dict[str, Any]] = {
     },
     "location": {
         "id": UUID, "location_type": TEXT, "organization_id": UUID, "name": TEXT,
-        "latitude": NUMBER, "longitude": NUMBER, "external_identifier": TEXT,
+        "description": TEXT, "latitude": NUMBER, "longitude": NUMBER, "external_identifier": TEXT,
         "external_identifier_type": TEXT, "addresses": ["address"],
         "accessibility": ["accessibility"],
     },

@@ -118,6 +118,8 @@ def ingest(
     for name, value in result.counts.items():
         summary.add_row(name, str(value))
     console.print(summary)
+    for warning in result.column_warnings:
+        console.print(f"Avviso / warning: {warning['message']}", markup=False)
     if result.rejections:
         console.print(f"Righe scartate / rejected rows: {len(result.rejections)}")
         for rejection in result.rejections[:10]:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from psycopg import sql
 
 from observatory.features.base import ENVELOPE, REGION_CODE, Filter, Provider
+from observatory.models import APPROXIMATE_PRECISIONS
 
 SQL = sql.SQL
 CATEGORY_EXISTS = SQL("SELECT 1 FROM service_category WHERE code = %(category)s")
@@ -66,6 +67,9 @@ class Services(Provider):
             "cost",
             "status",
             "geocode_precision",
+        ),
+        "location_approximate": SQL("s.geocode_precision = ANY({})").format(
+            sql.Literal(list(APPROXIMATE_PRECISIONS))
         ),
     }
     filters: ClassVar[dict[str, Filter]] = {

@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from observatory.models import APPROXIMATE_NOTE, APPROXIMATE_PRECISIONS
 from observatory.settings import get_settings
 from observatory.taxonomy import read_attributes
 
@@ -176,6 +177,9 @@ def location_document(row: dict[str, Any]) -> dict[str, Any]:
             "location_type": "physical",
             "organization_id": organization["id"] if organization else None,
             "name": row["name"],
+            "description": APPROXIMATE_NOTE
+            if row["geocode_precision"] in APPROXIMATE_PRECISIONS
+            else None,
             "latitude": row["latitude"],
             "longitude": row["longitude"],
             "external_identifier": str(row["municipality_code"])

@@ -17,7 +17,7 @@ def test_map_columns_italian_and_english_synonyms_with_accents_and_case():
 
 def test_map_columns_first_synonym_wins_and_overrides_take_precedence():
     headers = ["nome", "denominazione", "codice struttura"]
-    assert map_columns(headers) == {"nome": "name"}
+    assert map_columns(headers) == {"nome": "name", "codice struttura": "id"}  # by its words
     overrides = {"denominazione": "name", "codice struttura": "id", "nome": "extra"}
     mapping = map_columns(headers, overrides)
     assert mapping == {"denominazione": "name", "codice struttura": "id"}
