@@ -53,6 +53,8 @@ _NAMES = {
     "snk": "soninke",
     "tig": "tigre",
 }
+CODES = frozenset(_NAMES)
+"""Every language code the ingest stores."""
 _LOOKUP = {word: code for code, words in _NAMES.items() for word in [code, *words.split()]}
 _SPLIT = re.compile(r"\s*(?:[,;/+|&]|\be\b|\band\b|\s-\s)\s*")
 

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 
-from api.deps import NO_NUL, OperatorDep, SessionDep, authenticate_early
+from api.deps import OperatorDep, SessionDep, authenticate_early
+from api.params import NO_NUL
 from ingest.options import column_map_from_json
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys, upload
