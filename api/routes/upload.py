@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 
+from api import upload_checks as upload
 from api.deps import OperatorDep, SessionDep, authenticate_early
 from api.params import NO_NUL
 from ingest.options import column_map_from_json
 from ingest.pipeline import IngestOptions, ingest_file
-from observatory import keys, upload
+from observatory import keys
 from observatory.settings import get_settings
 
 

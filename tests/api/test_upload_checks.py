@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import text
 
-from observatory import upload
+from api import upload_checks as upload
 from observatory.errors import LengthRequired, PayloadTooLarge, PermissionDenied
 from tests.helpers import add_service
 
