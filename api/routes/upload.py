@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from api import upload_checks as upload
 from api.deps import OperatorDep, SessionDep, authenticate_early
 from api.params import NO_NUL
+from ingest import authority
 from ingest.options import column_map_from_json
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys
@@ -93,5 +94,5 @@ def upload_file(
             shutil.copyfileobj(file.file, out)
         with session.begin():
             report = ingest_file(session, path, options)
-            upload.check_run_within_areas(session, report.run_id, allowed_areas)
+            authority.check_run_within_areas(session, report.run_id, allowed_areas)
     return report.to_dict()
