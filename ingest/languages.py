@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from observatory.geography import slugify
+from observatory.text import slugify
 
 # ISO 639-1 where it exists, else ISO 639-3 (mandinka, soninke, tigre).
 _NAMES = {
