@@ -55,8 +55,8 @@ def check_encoding(encoding: str | None) -> str | None:
         "".encode(encoding)  # also refuses codecs that are not text encodings (rot13, base64)
     except LookupError:
         raise InvalidInput(
-            f"encoding {encoding[:MAX_ENCODING_CHARS]!r} is not a text encoding: use e.g. "
-            "utf-8, cp1252 or latin-1"
+            f"cannot decode the file as {encoding[:MAX_ENCODING_CHARS]}: not a text encoding "
+            "(use e.g. utf-8, cp1252 or latin-1, or leave it out to detect it)"
         ) from None
     return encoding
 

@@ -245,7 +245,7 @@ def test_a_key_writing_a_source_another_key_created_is_403(client, session, napo
     [
         ("decimal", "x", "use '.' or ','"),
         ("delimiter", "ab", "delimiter 'ab'"),
-        ("encoding", "rot13", "not a text encoding"),
+        ("encoding", "rot13", "cannot decode the file as rot13"),
         ("sheet", " ", "sheet is blank"),
         ("category", "SAN\x00", "category holds a NUL byte"),
     ],
