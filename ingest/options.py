@@ -1,7 +1,8 @@
 """The checks of the ingest's reading options: one rule for the command line and the upload.
 
 `IngestOptions` runs them when it is built, so `observatory ingest --decimal x` and an upload
-with `decimal=x` are refused with the same message. Light: no reader or database imported.
+with `decimal=x` are refused with the same message. An empty value is an option left out (a
+form's empty field). Light: no reader or database imported.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ def _no_nul(name: str, value: str) -> None:
 
 def check_decimal(decimal: str | None) -> str | None:
     """The decimal separator: '.' or ',' (None: detected from the coordinates)."""
-    if decimal is None or decimal in DECIMALS:
-        return decimal
+    if not decimal or decimal in DECIMALS:
+        return decimal or None
     raise InvalidInput(f"decimal separator {decimal!r}: use '.' or ','")
 
 
 def check_delimiter(delimiter: str | None) -> str | None:
     """One CSV delimiter character, `\\t` for a tab (None: detected)."""
-    if delimiter is None:
+    if not delimiter:
         return None
     delimiter = TAB_SPELLINGS.get(delimiter, delimiter)
     if len(delimiter) != 1 or delimiter.isalnum() or delimiter in '"\r\n\x00':
@@ -46,7 +47,7 @@ def check_delimiter(delimiter: str | None) -> str | None:
 
 def check_encoding(encoding: str | None) -> str | None:
     """A text encoding Python knows, such as utf-8 or cp1252 (None: detected)."""
-    if encoding is None:
+    if not encoding:
         return None
     _no_nul("encoding", encoding)
     try:
@@ -63,7 +64,7 @@ def check_encoding(encoding: str | None) -> str | None:
 
 def check_name(name: str, value: str | None, max_chars: int) -> str | None:
     """A name option (category, sheet): not blank, no NUL byte, at most `max_chars`."""
-    if value is None:
+    if not value:
         return None
     _no_nul(name, value)
     if not value.strip():

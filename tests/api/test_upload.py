@@ -260,3 +260,10 @@ def test_a_bad_ingest_option_is_refused_alike_by_the_cli_and_the_upload(
     code, out, err = run_cli(monkeypatch, capsys, "ingest", str(path), f"--{option}", value)
     assert code != 0
     assert detail in " ".join((out + err).split()), out + err
+
+
+def test_empty_option_fields_are_options_left_out(client, napoli_key):
+    fields = {name: "" for name in ("category", "sheet", "delimiter", "encoding", "decimal")}
+    response = _upload(client, {"X-API-Key": napoli_key}, **fields)
+    assert response.status_code == 200, response.text  # read with every option detected
+    assert response.json()["run_id"]
