@@ -1,4 +1,7 @@
-"""Query-parameter parsers: small async dependencies (no threadpool hop) raising domain errors."""
+"""Query-parameter parsers of the OGC, spatial and HSDS routes: one rule for each parameter.
+
+Small async dependencies (no threadpool hop) raising domain errors (400 problems).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
+from ingest.languages import CODES as LANGUAGE_CODES
+from observatory import hsds
 from observatory.errors import InvalidInput
 from observatory.features import Bbox, Circle
 from observatory.settings import get_settings
@@ -16,8 +21,13 @@ from observatory.taxonomy import read_attributes
 
 CATEGORY = re.compile(r"^[A-Z]{3}(-[A-Z]{3})?$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
+"""ISO 639-1; a language without one is stored with its ISO 639-3 code (`LONG_CODES`)."""
+LONG_CODES = frozenset(code for code in LANGUAGE_CODES if len(code) == 3)
 MAX_OFFSET = 1_000_000_000
 MAX_CODE = 999_999
+MAX_RADIUS_KM = 500
+NO_NUL = r"^[^\x00]*$"
+"""Pattern of free-text parameters: PostgreSQL text cannot hold NUL bytes."""
 
 
 async def bbox_query(
@@ -54,16 +64,33 @@ async def circle_query(
     lat: Annotated[float | None, Query(ge=-90, le=90, description="circle centre")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="circle centre")] = None,
     radius_km: Annotated[
-        float | None, Query(ge=0.001, le=500, description="circle radius (with lat, lon)")
+        float | None,
+        Query(ge=0.001, le=MAX_RADIUS_KM, description="circle radius (with lat, lon)"),
     ] = None,
 ) -> Circle | None:
     """A circle from lat, lon and radius_km, all three or none."""
-    parts = (lat, lon, radius_km)
-    if all(part is None for part in parts):
+    if not check_circle(lat, lon, radius_km, "radius_km", MAX_RADIUS_KM):
         return None
-    if lat is None or lon is None or radius_km is None:
-        raise InvalidInput("a circle needs lat, lon and radius_km together")
-    return Circle(lon, lat, radius_km * 1000)
+    return Circle(lon, lat, radius_km * 1000)  # type: ignore[operator]
+
+
+def check_circle(
+    lat: float | None, lon: float | None, radius: float | None, radius_name: str, most: float
+) -> bool:
+    """True for a whole circle (finite, on the globe, 0 < radius <= most); False for none."""
+    if lat is None and lon is None and radius is None:
+        return False
+    if lat is None or lon is None or radius is None:
+        raise InvalidInput(f"a circle needs lat, lon and {radius_name} together")
+    if not all(math.isfinite(v) for v in (lat, lon, radius)):
+        raise InvalidInput(f"lat, lon and {radius_name} must be finite numbers")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput(
+            f"invalid coordinates lat={lat}, lon={lon}: lat in [-90, 90], lon in [-180, 180]"
+        )
+    if not 0 < radius <= most:
+        raise InvalidInput(f"{radius_name} must be between 0 and {most:g}")
+    return True
 
 
 async def limit_query(
@@ -103,6 +130,23 @@ def _codes(value: str | None, name: str) -> list[str] | None:
     return codes
 
 
+def parse_languages(value: str | None) -> list[str] | None:
+    """Comma-separated ISO 639 codes in lower case; InvalidInput when one cannot be a code."""
+    languages = _codes(value, "language")
+    if languages is None:
+        return None
+    wrong = [
+        code for code in languages
+        if not (LANGUAGE.match(code.lower()) or code.lower() in LONG_CODES)
+    ]
+    if wrong:
+        raise InvalidInput(
+            f"language {', '.join(wrong)}: use ISO 639-1 codes such as ar, en "
+            "(ISO 639-3, e.g. mnk, where a language has no 639-1 code)"
+        )
+    return [code.lower() for code in languages]
+
+
 async def service_filters(
     category: Annotated[
         str | None,
@@ -110,7 +154,7 @@ async def service_filters(
     ] = None,
     language: Annotated[
         str | None,
-        Query(description="ISO 639-1 codes, comma-separated: services speaking any of them"),
+        Query(description="ISO 639-1 (or 639-3) codes, comma-separated: speaking any of them"),
     ] = None,
     target_group: Annotated[
         str | None,
@@ -121,12 +165,9 @@ async def service_filters(
     filters: dict[str, Any] = {}
     if category is not None:
         filters["category"] = parse_category(category)
-    languages = _codes(language, "language")
+    languages = parse_languages(language)
     if languages is not None:
-        wrong = [code for code in languages if not LANGUAGE.match(code.lower())]
-        if wrong:
-            raise InvalidInput(f"language {', '.join(wrong)}: use ISO 639-1 codes such as ar, en")
-        filters["language"] = [code.lower() for code in languages]
+        filters["language"] = languages
     groups = _codes(target_group, "target_group")
     if groups is not None:
         wrong = sorted(set(groups) - _target_groups())
@@ -168,9 +209,60 @@ async def feature_filters(
     return {**services, **places, **{k: v for k, v in extra.items() if v is not None}}
 
 
+async def hsds_page(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 50,
+) -> tuple[int, int]:
+    """The HSDS paging parameters."""
+    return page, per_page
+
+
+async def hsds_filters(
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=200, pattern=NO_NUL, description="Text in name, description or organization."
+        ),
+    ] = None,
+    taxonomy_term_id: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=NO_NUL,
+            description="HSDS taxonomy term id, or a category code such as SAN.",
+        ),
+    ] = None,
+    language: Annotated[
+        str | None, Query(description="Language spoken (ISO 639-1, e.g. ar; 639-3 without one).")
+    ] = None,
+    lat: Annotated[
+        float | None, Query(description="Latitude (WGS84) of the proximity centre.")
+    ] = None,
+    lon: Annotated[
+        float | None, Query(description="Longitude (WGS84) of the proximity centre.")
+    ] = None,
+    proximity: Annotated[
+        float | None, Query(description="Radius in metres around lat, lon.")
+    ] = None,
+) -> hsds.ServiceFilter:
+    """The filters of the HSDS lists: the language and circle rules of the other routes."""
+    languages = parse_languages(language)
+    if languages is not None and len(languages) > 1:
+        raise InvalidInput("language: the HSDS lists take one language code")
+    circle = check_circle(lat, lon, proximity, "proximity (metres)", MAX_RADIUS_KM * 1000)
+    return hsds.ServiceFilter(
+        search=search or None,
+        taxonomy_term_id=taxonomy_term_id or None,
+        language=languages[0] if languages else None,
+        proximity=hsds.Proximity(lat, lon, proximity) if circle else None,  # type: ignore[arg-type]
+    )
+
+
 BboxDep = Annotated[Bbox | None, Depends(bbox_query)]
 CircleDep = Annotated[Circle | None, Depends(circle_query)]
 LimitDep = Annotated[int, Depends(limit_query)]
 OffsetDep = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="features to skip")]
 ServiceFiltersDep = Annotated[dict[str, Any], Depends(service_filters)]
 FeatureFiltersDep = Annotated[dict[str, Any], Depends(feature_filters)]
+HsdsPageDep = Annotated[tuple[int, int], Depends(hsds_page)]
+HsdsFiltersDep = Annotated[hsds.ServiceFilter, Depends(hsds_filters)]

@@ -15,8 +15,8 @@ from common import load_south, scratch_database
 from psycopg import AsyncConnection
 from sqlalchemy import create_engine, text
 
-from observatory import spatial
 from observatory.db import libpq_url
+from observatory.features import spatial
 from tests.factories import seed_analysis_run, seed_services
 
 SERVICES = 20_000

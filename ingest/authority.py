@@ -161,3 +161,24 @@ def check_some_row_allowed(records: list[Record], areas: set[str]) -> None:
             f"none of the {len(records)} rows lies in the areas this key may write "
             f"({_listed(areas)}); row {number}: {message}; nothing was stored"
         )
+
+
+RUN_OUTSIDE_SQL = text(
+    "SELECT s.id, s.name, s.municipality_code FROM service s "
+    "WHERE s.ingest_run_id = :run_id AND NOT EXISTS ("
+    "  SELECT 1 FROM area_municipality a"
+    "  WHERE a.municipality_code = s.municipality_code AND a.area_code = ANY(:areas)"
+    ") ORDER BY s.id LIMIT 1"
+)
+
+
+def check_run_within_areas(session: Session, run_id: int, areas: set[str] | None) -> None:
+    """Refuse, in SQL, a run that wrote any service outside `areas` (None = every area)."""
+    if areas is None:
+        return
+    outside = session.execute(RUN_OUTSIDE_SQL, {"run_id": run_id, "areas": sorted(areas)}).first()
+    if outside is not None:
+        raise PermissionDenied(
+            f"service {outside.name!r} (comune {outside.municipality_code}) is outside the "
+            f"areas this key may write ({', '.join(sorted(areas))}); nothing was stored"
+        )

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from ingest.record import Record
 from ingest.validate import in_italy
 from observatory.errors import InvalidInput
-from observatory.geography import slugify
 from observatory.progress import track
+from observatory.text import slugify
 
 log = logging.getLogger(__name__)
 

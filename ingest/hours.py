@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
+
+from observatory.text import fold
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _DAY_WORDS = {
@@ -65,8 +66,7 @@ def _tokens(text: str) -> list[tuple[str, object]] | None:
 
 def _fold(text: str) -> str:
     """Lower case, accents removed, keeping digits and punctuation."""
-    text = text.lower().replace("–", "-").replace("—", "-")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip()
+    return fold(text.lower().replace("–", "-").replace("—", "-")).strip()
 
 
 def parse_hours(text: str) -> list[dict[str, str]] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from observatory.geography import slugify
+from observatory.text import slugify
 
 # ISO 639-1 where it exists, else ISO 639-3 (mandinka, soninke, tigre).
 _NAMES = {
@@ -53,6 +53,8 @@ _NAMES = {
     "snk": "soninke",
     "tig": "tigre",
 }
+CODES = frozenset(_NAMES)
+"""Every language code the ingest stores."""
 _LOOKUP = {word: code for code, words in _NAMES.items() for word in [code, *words.split()]}
 _SPLIT = re.compile(r"\s*(?:[,;/+|&]|\be\b|\band\b|\s-\s)\s*")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import text
@@ -16,63 +17,41 @@ from ingest.place import ewkt
 from ingest.record import Record
 from observatory.db import copy_rows
 from observatory.errors import PermissionDenied
+from observatory.models import Service
 
 STAGE_SQL = "CREATE TEMP TABLE stage_service ON COMMIT DROP AS SELECT * FROM service WITH NO DATA"
 
-COPY_SQL = """
-COPY stage_service (
-    source, source_key, name, organization_name, description, category_code, address_1,
-    postal_code, stated_municipality, stated_province, municipality_code, geom,
-    geocode_precision, geocode_source, location_flags, languages, target_groups, access_modes,
-    mediation_available, step_free_access, documents_required, cost, phone, email, url,
-    opening_hours, schedule, eligibility_description, capacity, is_example, extra,
-    private_fields, content_hash, ingest_run_id, source_row
-) FROM STDIN
-"""
+RUN_COLUMNS = ("content_hash", "ingest_run_id", "source_row")
+"""Written by each run, outside the content hash."""
+KEY_COLUMNS = ("source", "source_key")
+"""The upsert's conflict target: a service of a source, by the source's key."""
+STORED_COLUMNS = tuple(
+    column.name
+    for column in Service.__table__.columns
+    if not column.primary_key
+    and column.server_default is None  # filled by the database (defaults, triggers)
+    and column.name not in RUN_COLUMNS
+)
+"""The service columns the ingest writes and hashes, in the model's order."""
+WRITTEN_COLUMNS = STORED_COLUMNS + RUN_COLUMNS
+_COLUMN_LIST = ", ".join(WRITTEN_COLUMNS)
 
-UPSERT_SQL = """
+COPY_SQL = f"COPY stage_service ({_COLUMN_LIST}) FROM STDIN"
+
+_UPDATE_SET = ", ".join(
+    f"{name} = EXCLUDED.{name}" for name in WRITTEN_COLUMNS if name not in KEY_COLUMNS
+)
+# column names from the model, not input: the statement is built once, at import
+UPSERT_SQL = f"""
 WITH upserted AS (
-    INSERT INTO service AS s (
-        source, source_key, name, organization_name, description, category_code, address_1,
-        postal_code, stated_municipality, stated_province, municipality_code, geom,
-        geocode_precision, geocode_source, location_flags, languages, target_groups,
-        access_modes, mediation_available, step_free_access, documents_required, cost, phone,
-        email, url, opening_hours, schedule, eligibility_description, capacity, is_example,
-        extra, private_fields, content_hash, ingest_run_id, source_row
-    )
-    SELECT source, source_key, name, organization_name, description, category_code, address_1,
-        postal_code, stated_municipality, stated_province, municipality_code, geom,
-        geocode_precision, geocode_source, location_flags, languages, target_groups,
-        access_modes, mediation_available, step_free_access, documents_required, cost, phone,
-        email, url, opening_hours, schedule, eligibility_description, capacity, is_example,
-        extra, private_fields, content_hash, ingest_run_id, source_row
-    FROM stage_service
-    ON CONFLICT (source, source_key) DO UPDATE SET
-        name = EXCLUDED.name, organization_name = EXCLUDED.organization_name,
-        description = EXCLUDED.description, category_code = EXCLUDED.category_code,
-        address_1 = EXCLUDED.address_1, postal_code = EXCLUDED.postal_code,
-        stated_municipality = EXCLUDED.stated_municipality,
-        stated_province = EXCLUDED.stated_province,
-        municipality_code = EXCLUDED.municipality_code, geom = EXCLUDED.geom,
-        geocode_precision = EXCLUDED.geocode_precision,
-        geocode_source = EXCLUDED.geocode_source, location_flags = EXCLUDED.location_flags,
-        languages = EXCLUDED.languages, target_groups = EXCLUDED.target_groups,
-        access_modes = EXCLUDED.access_modes,
-        mediation_available = EXCLUDED.mediation_available,
-        step_free_access = EXCLUDED.step_free_access,
-        documents_required = EXCLUDED.documents_required, cost = EXCLUDED.cost,
-        phone = EXCLUDED.phone, email = EXCLUDED.email, url = EXCLUDED.url,
-        opening_hours = EXCLUDED.opening_hours, schedule = EXCLUDED.schedule,
-        eligibility_description = EXCLUDED.eligibility_description,
-        capacity = EXCLUDED.capacity, is_example = EXCLUDED.is_example, extra = EXCLUDED.extra,
-        private_fields = EXCLUDED.private_fields,
-        content_hash = EXCLUDED.content_hash, ingest_run_id = EXCLUDED.ingest_run_id,
-        source_row = EXCLUDED.source_row, updated_at = now()
+    INSERT INTO service AS s ({_COLUMN_LIST})
+    SELECT {_COLUMN_LIST} FROM stage_service
+    ON CONFLICT ({", ".join(KEY_COLUMNS)}) DO UPDATE SET {_UPDATE_SET}, updated_at = now()
     WHERE s.content_hash IS DISTINCT FROM EXCLUDED.content_hash
     RETURNING (xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
-"""
+"""  # noqa: S608
 
 # The last word on authority, in the writing step itself: a staged row outside the areas,
 # or one that would update a stored service outside them, stops the whole run.
@@ -98,26 +77,49 @@ WHERE s.source = :source
 """
 
 
-def service_values(source: str, record: Record) -> tuple:
-    """The stored fields of a record, in COPY order, without run id and row number."""
+def service_values(source: str, record: Record) -> dict[str, Any]:
+    """The stored fields of a record by column name, in `STORED_COLUMNS` order."""
     extra = record.extra | ({"unparsed": record.unparsed} if record.unparsed else {})
-    return (
-        source, record.source_key, record.name, record.organization, record.description,
-        record.category_code, record.address, record.postcode, record.municipality or None,
-        record.province[:40] or None, record.municipality_code, ewkt(record.lon, record.lat),
-        record.precision, record.geocode_source, sorted(set(record.flags)), record.languages,
-        record.target_groups, record.access_modes, record.mediation_available,
-        record.step_free_access, record.documents_required, record.cost, record.phone,
-        record.email, record.url, record.opening_hours,
-        None if record.schedule is None else orjson.dumps(record.schedule).decode(),
-        record.eligibility_description, record.capacity, record.is_example,
-        orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode(), record.private_fields,
-    )
+    values = {
+        "source": source,
+        "source_key": record.source_key,
+        "name": record.name,
+        "organization_name": record.organization,
+        "description": record.description,
+        "category_code": record.category_code,
+        "address_1": record.address,
+        "postal_code": record.postcode,
+        "stated_municipality": record.municipality or None,
+        "stated_province": record.province[:40] or None,
+        "municipality_code": record.municipality_code,
+        "geom": ewkt(record.lon, record.lat),
+        "geocode_precision": record.precision,
+        "geocode_source": record.geocode_source,
+        "location_flags": sorted(set(record.flags)),
+        "languages": record.languages,
+        "target_groups": record.target_groups,
+        "access_modes": record.access_modes,
+        "mediation_available": record.mediation_available,
+        "step_free_access": record.step_free_access,
+        "documents_required": record.documents_required,
+        "cost": record.cost,
+        "phone": record.phone,
+        "email": record.email,
+        "url": record.url,
+        "opening_hours": record.opening_hours,
+        "schedule": None if record.schedule is None else orjson.dumps(record.schedule).decode(),
+        "eligibility_description": record.eligibility_description,
+        "capacity": record.capacity,
+        "is_example": record.is_example,
+        "extra": orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode(),
+        "private_fields": record.private_fields,
+    }
+    return {name: values[name] for name in STORED_COLUMNS}
 
 
-def content_hash(values: tuple) -> str:
-    """sha256 of the stored fields: equal hash, nothing to update."""
-    return hashlib.sha256(orjson.dumps(values)).hexdigest()
+def content_hash(values: dict[str, Any]) -> str:
+    """sha256 of the stored fields in column order: equal hash, nothing to update."""
+    return hashlib.sha256(orjson.dumps(list(values.values()))).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def load_services(
     def rows():
         for record in records:
             values = service_values(source, record)
-            yield (*values, content_hash(values), run_id, record.row_number)
+            yield (*values.values(), content_hash(values), run_id, record.row_number)
 
     copy_rows(session, COPY_SQL, rows())
     bound = {"source": source, "areas": None if areas is None else sorted(areas)}

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from observatory.geography import slugify
 from observatory.taxonomy import read_attributes
+from observatory.text import slugify
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)

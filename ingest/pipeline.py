@@ -26,6 +26,15 @@ from ingest.geocode import GeocodeCache, GeocoderSpec, OnlineGeocoder, geocode
 from ingest.limits import CHECK_EVERY, Deadline, Limits
 from ingest.load import load_services, store_rejections
 from ingest.normalise import Rules, normalise
+from ingest.options import (
+    MAX_CATEGORY_CHARS,
+    MAX_SHEET_CHARS,
+    check_column_map,
+    check_decimal,
+    check_delimiter,
+    check_encoding,
+    check_name,
+)
 from ingest.parse import attribute_lookup, detect_decimal
 from ingest.place import place
 from ingest.read import read_table
@@ -79,6 +88,15 @@ class IngestOptions:
         options["report_path"] = str(self.report_path) if self.report_path else None
         options["private_fields"] = sorted(self.private_fields)
         return options
+
+    def __post_init__(self) -> None:
+        """Check the reading options (`ingest.options`): the CLI and the upload share the rules."""
+        self.decimal = check_decimal(self.decimal)
+        self.delimiter = check_delimiter(self.delimiter)
+        self.encoding = check_encoding(self.encoding)
+        self.category = check_name("category", self.category, MAX_CATEGORY_CHARS)
+        self.sheet = check_name("sheet", self.sheet, MAX_SHEET_CHARS)
+        self.column_map = check_column_map(self.column_map)
 
 
 @dataclass

@@ -21,6 +21,7 @@ import shapely
 
 from observatory import areas, geography, taxonomy
 from observatory.settings import get_settings
+from observatory.text import slugify
 
 HEADER = [
     "id", "nome", "ente", "categoria", "indirizzo", "civico", "cap", "comune", "provincia",
@@ -137,7 +138,7 @@ def service_rows(
         place = rng.choice(by_area[area_codes[(number - 1) % len(area_codes)]])
         lon, lat = rng.choice(place.points)
         with_coordinates = rng.random() < coordinates_share
-        slug = geography.slugify(place.name)
+        slug = slugify(place.name)
         yield [
             f"ES-{number:06d}",
             f"[ESEMPIO] {category.label_it} - {place.name} {number}",

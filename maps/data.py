@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from observatory.errors import GeographyNotLoaded, NotFound
-from observatory.geography import slugify
+from observatory.text import slugify
 
 if TYPE_CHECKING:  # imported by the functions that read frames: the API starts without them
     import geopandas as gpd

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from observatory.errors import ConfigurationError
-from observatory.geography import slugify
+from observatory.text import slugify
 
 log = logging.getLogger(__name__)
 STATUSES = {"attiva", "nuova"}

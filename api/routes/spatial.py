@@ -19,8 +19,7 @@ from api.params import (
     parse_category,
 )
 from api.responses import GEOJSON, JSON, feature_collection, geojson_route, link, page_links
-from observatory import spatial
-from observatory.features import ItemsQuery
+from observatory.features import ItemsQuery, spatial
 
 router = APIRouter(tags=["spatial queries"])
 

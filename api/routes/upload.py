@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
@@ -12,10 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 
-from api.deps import NO_NUL, OperatorDep, SessionDep, authenticate_early
+from api import upload_checks as upload
+from api.deps import OperatorDep, SessionDep, authenticate_early
+from api.params import NO_NUL
+from ingest import authority
+from ingest.options import column_map_from_json
 from ingest.pipeline import IngestOptions, ingest_file
-from observatory import keys, upload
-from observatory.errors import InvalidInput
+from observatory import keys
 from observatory.settings import get_settings
 
 
@@ -43,21 +45,6 @@ class SizeLimitedRoute(APIRoute):
 router = APIRouter(prefix="/ingest", tags=["ingest"], route_class=SizeLimitedRoute)
 
 
-def _column_map(raw: str | None) -> dict[str, str]:
-    """Parse the optional JSON object {"file column": "service field"}."""
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(f"column_map is not JSON: {error}") from error
-    if not isinstance(parsed, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
-    ):
-        raise InvalidInput('column_map must be a JSON object {"file column": "field"}')
-    return parsed
-
-
 @router.post("/upload", summary="Upload a survey file (operator API key); returns the run report")
 def upload_file(
     session: SessionDep,
@@ -66,21 +53,19 @@ def upload_file(
     source: Annotated[
         str, Form(min_length=1, max_length=200, pattern=NO_NUL, description="Source name.")
     ],
-    category: Annotated[
-        str | None, Form(pattern=NO_NUL, description="Category code for every row.")
-    ] = None,
+    category: Annotated[str | None, Form(description="Category code for every row.")] = None,
     area: Annotated[
         str | None,
         Form(pattern=NO_NUL, description="Area the file is for (default: all the key's areas)."),
     ] = None,
-    sheet: Annotated[
-        str | None, Form(pattern=NO_NUL, description="Spreadsheet sheet name.")
+    sheet: Annotated[str | None, Form(description="Spreadsheet sheet name.")] = None,
+    delimiter: Annotated[
+        str | None, Form(description="CSV delimiter, \\t for a tab (default: detected).")
     ] = None,
-    delimiter: Annotated[str | None, Form(max_length=1, pattern=NO_NUL)] = None,
-    encoding: Annotated[str | None, Form(max_length=40, pattern=NO_NUL)] = None,
-    decimal: Annotated[str | None, Form(max_length=1, pattern=NO_NUL)] = None,
+    encoding: Annotated[str | None, Form(description="Text encoding (default: detected).")] = None,
+    decimal: Annotated[str | None, Form(description="'.' or ',' (default: detected).")] = None,
     column_map: Annotated[
-        str | None, Form(pattern=NO_NUL, description="JSON object: file column -> field.")
+        str | None, Form(description="JSON object: file column -> field.")
     ] = None,
 ) -> dict[str, Any]:
     """Run the ingest pipeline on the file, writing only the key's areas, in one transaction.
@@ -90,13 +75,10 @@ def upload_file(
     """
     with session.begin():
         allowed_areas = keys.upload_areas(session, operator, area)
-    name = upload.check_upload(file.filename, file.content_type, file.file.read(8192))
-    file.file.seek(0)
-    columns = _column_map(column_map)
     options = IngestOptions(
         source=source,
         category=category,
-        column_map=columns,
+        column_map=column_map_from_json(column_map),
         sheet=sheet,
         delimiter=delimiter,
         encoding=encoding,
@@ -104,11 +86,13 @@ def upload_file(
         allowed_areas=allowed_areas,
         key=operator,
     )
+    name = upload.check_upload(file.filename, file.content_type, file.file.read(8192))
+    file.file.seek(0)
     with tempfile.TemporaryDirectory(prefix="upload-") as folder:
         path = Path(folder) / name
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
         with session.begin():
             report = ingest_file(session, path, options)
-            upload.check_run_within_areas(session, report.run_id, allowed_areas)
+            authority.check_run_within_areas(session, report.run_id, allowed_areas)
     return report.to_dict()

@@ -25,7 +25,7 @@ def ingest(
         None, "--map", help="COLUMN=FIELD, repeatable (FIELD 'extra' keeps a column unmapped)."
     ),
     sheet: str = typer.Option(None, help="Workbook sheet or vector layer (default: the first)."),
-    delimiter: str = typer.Option(None, help="CSV delimiter (default: detected)."),
+    delimiter: str = typer.Option(None, help="CSV delimiter, \\t for a tab (default: detected)."),
     encoding: str = typer.Option(None, help="File encoding (default: detected)."),
     decimal: str = typer.Option(None, help="Decimal separator '.' or ',' (default: detected)."),
     geocoder: str = typer.Option(
@@ -81,8 +81,6 @@ def ingest(
     from ingest.pipeline import IngestOptions, ingest_file
     from ingest.report import default_report_path
 
-    if decimal not in (None, ".", ","):
-        raise InvalidInput("--decimal must be '.' or ','")
     if geocoder and not geocoder_url:
         raise InvalidInput("--geocoder needs --geocoder-url (e.g. a local Nominatim)")
     private_fields, unknown = private_columns(",".join(private or []))
@@ -93,7 +91,7 @@ def ingest(
         category=category,
         column_map=parse_column_map(column_map or []),
         sheet=sheet,
-        delimiter=delimiter.replace("\\t", "\t") if delimiter else None,
+        delimiter=delimiter,
         encoding=encoding,
         decimal=decimal,
         geocoder=GeocoderSpec(geocoder, geocoder_url) if geocoder else None,

@@ -17,10 +17,8 @@ from observatory.hsds.documents import (
     service_document,
 )
 from observatory.hsds.queries import (
-    MAX_PROXIMITY_M,
     Proximity,
     ServiceFilter,
-    check_proximity,
     get_service,
     iter_public_services,
     list_service_at_locations,
@@ -31,13 +29,11 @@ from observatory.hsds.queries import (
 __all__ = [
     "HSDS_PROFILE_URI",
     "HSDS_VERSION",
-    "MAX_PROXIMITY_M",
     "SCHEDULE_ENUMS",
     "SCHEDULE_TEXT",
     "Proximity",
     "ServiceFilter",
     "api_info",
-    "check_proximity",
     "entity_number",
     "entity_uuid",
     "get_service",

@@ -15,7 +15,7 @@ from geoalchemy2 import Geography
 from sqlalchemy import Select, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from observatory.errors import InvalidInput, NotFound
+from observatory.errors import NotFound
 from observatory.hsds.documents import (
     entity_number,
     name_uuid,
@@ -24,8 +24,6 @@ from observatory.hsds.documents import (
     taxonomy_term,
 )
 from observatory.models import Municipality, Province, ServiceCategory, ServicePublic
-
-MAX_PROXIMITY_M = 500_000
 
 
 @dataclass(frozen=True)
@@ -45,26 +43,6 @@ class ServiceFilter:
     taxonomy_term_id: str | None = None
     language: str | None = None
     proximity: Proximity | None = None
-
-
-def check_proximity(
-    lat: float | None, lon: float | None, radius_m: float | None
-) -> Proximity | None:
-    """Validate a `proximity` query: all three given, finite, on the globe, radius bounded."""
-    if lat is None and lon is None and radius_m is None:
-        return None
-    if lat is None or lon is None or radius_m is None:
-        raise InvalidInput("proximity needs lat, lon and proximity (metres) together")
-    if not all(math.isfinite(v) for v in (lat, lon, radius_m)):
-        raise InvalidInput("lat, lon and proximity must be finite numbers")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput(
-            f"invalid coordinates lat={lat}, lon={lon}: lat in [-90, 90], lon in [-180, 180]"
-        )
-    if not 0 < radius_m <= MAX_PROXIMITY_M:
-        raise InvalidInput(f"proximity must be between 0 and {MAX_PROXIMITY_M} metres")
-    return Proximity(lat, lon, radius_m)
-
 
 
 S = ServicePublic.c

@@ -271,3 +271,22 @@ def test_private_opening_hours_hide_the_schedule_parsed_from_them(client, sessio
     )
     detail = client.get(f"/hsds/services/{hsds.entity_uuid('service', service.id)}").json()
     assert "15:00" not in json.dumps(detail) and "mar 15-18" not in json.dumps(detail)
+
+
+def test_ogc_and_hsds_read_languages_by_one_rule(client, session):
+    mandinka = add_service(session, *NAPOLI, name="Mediazione mandinka", languages=["mnk"])
+    session.commit()
+    body = client.get("/hsds/services", params={"language": "MNK", "per_page": 100}).json()
+    assert hsds.entity_uuid("service", mandinka.id) in [s["id"] for s in body["contents"]]
+    assert client.get("/collections/services/items", params={"language": "mnk"}).status_code == 200
+    bad = "arabic"
+    ogc = assert_problem(client.get("/collections/services/items", params={"language": bad}), 400)
+    answer = assert_problem(client.get("/hsds/services", params={"language": bad}), 400)
+    assert ogc["detail"] == answer["detail"] and "ISO 639" in answer["detail"]
+
+
+def test_ogc_and_hsds_refuse_half_a_circle_alike(client):
+    ogc = client.get("/services/within", params={"lat": 40.8, "lon": 14.2})
+    answer = client.get("/hsds/services", params={"lat": 40.8, "lon": 14.2})
+    assert "a circle needs lat, lon and radius_km together" in assert_problem(ogc, 400)["detail"]
+    assert "a circle needs lat, lon and proximity" in assert_problem(answer, 400)["detail"]

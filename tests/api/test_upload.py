@@ -7,7 +7,7 @@ from api.main import create_app
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys
 from observatory.settings import get_settings
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, run_cli
 
 CSV = "text/csv"
 HEADER = "nome;indirizzo;comune;cap;latitudine;longitudine;lingue\n"
@@ -238,3 +238,32 @@ def test_a_key_writing_a_source_another_key_created_is_403(client, session, napo
     )
     assert napoli_key.split("_")[1] not in str(body)
     assert session.execute(COUNTS_SQL).one() == before
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("decimal", "x", "use '.' or ','"),
+        ("delimiter", "ab", "delimiter 'ab'"),
+        ("encoding", "rot13", "cannot decode the file as rot13"),
+        ("sheet", " ", "sheet is blank"),
+        ("category", "SAN\x00", "category holds a NUL byte"),
+    ],
+)
+def test_a_bad_ingest_option_is_refused_alike_by_the_cli_and_the_upload(
+    client, napoli_key, monkeypatch, capsys, tmp_path, option, value, fragment
+):
+    response = _upload(client, {"X-API-Key": napoli_key}, **{option: value})
+    detail = assert_problem(response, 400, fragment)["detail"]
+    path = tmp_path / "survey.csv"
+    path.write_bytes(SURVEY)
+    code, out, err = run_cli(monkeypatch, capsys, "ingest", str(path), f"--{option}", value)
+    assert code != 0
+    assert detail in " ".join((out + err).split()), out + err
+
+
+def test_empty_option_fields_are_options_left_out(client, napoli_key):
+    fields = {name: "" for name in ("category", "sheet", "delimiter", "encoding", "decimal")}
+    response = _upload(client, {"X-API-Key": napoli_key}, **fields)
+    assert response.status_code == 200, response.text  # read with every option detected
+    assert response.json()["run_id"]

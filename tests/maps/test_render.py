@@ -11,8 +11,9 @@ from maps.labels import number
 from maps.render import ZERO_COLOR, classify
 from maps.simplify import REGION_TOLERANCE_DEG, simplify_coverage
 from observatory.errors import NotFound
-from observatory.geography import SOUTHERN_REGIONS, slugify
+from observatory.geography import SOUTHERN_REGIONS
 from observatory.taxonomy import check_category
+from observatory.text import slugify
 from tests.maps.seed import PRIVATE_PHONE, XSS_NAME, comuni_in_region, services_in_region
 
 # Tiles (optional), link targets in attributions, SVG namespace, comments in Leaflet's source.

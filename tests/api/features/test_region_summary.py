@@ -11,7 +11,7 @@ from psycopg import sql
 
 from observatory.db import libpq_url
 from observatory.features.base import REGION_CODE, where_clause
-from observatory.spatial import REGION_SUMMARY
+from observatory.features.spatial import REGION_SUMMARY
 
 
 def _statement(region: bool) -> sql.Composed:

@@ -1,7 +1,8 @@
 import pytest
 from sqlalchemy import text
 
-from observatory import upload
+from api import upload_checks as upload
+from ingest import authority
 from observatory.errors import LengthRequired, PayloadTooLarge, PermissionDenied
 from tests.helpers import add_service
 
@@ -49,12 +50,12 @@ def _run_with_services(session, *comuni):
 
 def test_run_within_the_key_areas_passes_the_sql_check(session):
     run_id = _run_with_services(session, (63049, 14.25, 40.85), (61022, 14.33, 41.07))
-    upload.check_run_within_areas(session, run_id, {"napoli", "caserta"})
-    upload.check_run_within_areas(session, run_id, None)
+    authority.check_run_within_areas(session, run_id, {"napoli", "caserta"})
+    authority.check_run_within_areas(session, run_id, None)
 
 
 @pytest.mark.parametrize("outside", [(82053, 13.36, 38.11), (None, 14.0, 45.0)])
 def test_run_that_wrote_outside_the_key_areas_is_forbidden(session, outside):
     run_id = _run_with_services(session, (63049, 14.25, 40.85), outside)
     with pytest.raises(PermissionDenied, match=r"'s1'.*outside the areas .*\(napoli\)"):
-        upload.check_run_within_areas(session, run_id, {"napoli"})
+        authority.check_run_within_areas(session, run_id, {"napoli"})

@@ -1,17 +1,16 @@
-"""Checks on an uploaded survey file: before the ingest pipeline reads it, and on what it wrote."""
+"""HTTP checks on an uploaded survey file, before the ingest pipeline reads it.
+
+What the rows may write (areas, sources) is the ingest's authority: `ingest/authority.py`.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import PurePath
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
 from observatory.errors import (
     LengthRequired,
     PayloadTooLarge,
-    PermissionDenied,
     UnsupportedFileType,
 )
 
@@ -69,24 +68,3 @@ def check_upload(filename: str | None, content_type: str | None, head: bytes) ->
         raise UnsupportedFileType(f"file {name!r} holds binary data, not {suffix} text")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(name).stem)[:100].strip("._") or "upload"
     return stem + suffix
-
-
-OUTSIDE_AREAS_SQL = text(
-    "SELECT s.id, s.name, s.municipality_code FROM service s "
-    "WHERE s.ingest_run_id = :run_id AND NOT EXISTS ("
-    "  SELECT 1 FROM area_municipality a"
-    "  WHERE a.municipality_code = s.municipality_code AND a.area_code = ANY(:areas)"
-    ") ORDER BY s.id LIMIT 1"
-)
-
-
-def check_run_within_areas(session: Session, run_id: int, areas: set[str] | None) -> None:
-    """Refuse, in SQL, a run that wrote any service outside `areas` (None = every area)."""
-    if areas is None:
-        return
-    outside = session.execute(OUTSIDE_AREAS_SQL, {"run_id": run_id, "areas": sorted(areas)}).first()
-    if outside is not None:
-        raise PermissionDenied(
-            f"service {outside.name!r} (comune {outside.municipality_code}) is outside the "
-            f"areas this key may write ({', '.join(sorted(areas))}); nothing was stored"
-        )
