@@ -6,7 +6,7 @@ import functools
 import re
 
 from observatory.errors import InvalidInput
-from observatory.geography import slugify
+from observatory.text import slugify
 
 GEOMETRY_LON = "geometry_lon"  # the columns a vector file's point geometry is read into
 GEOMETRY_LAT = "geometry_lat"

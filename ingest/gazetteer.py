@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ingest.history import Archive, Period, Resolution, archive, cap_fits, code_label, postcodes
+from observatory.text import fold
 
 FUZZY_THRESHOLD = 88  # fuzz.ratio over every comune; within the stated province:
 PROVINCE_FUZZY_THRESHOLD = 82
@@ -39,7 +40,7 @@ _ACCENTS = str.maketrans({"à": "a'", "è": "e'", "é": "e'", "ì": "i'", "ò": 
 
 def name_key(name: str) -> str:
     """'Sant'Agata de' Goti' -> 's agata goti': the form comuni are compared in."""
-    ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    ascii_name = fold(name.lower())
     words = _NON_ALNUM.sub(" ", ascii_name).split()
     return " ".join("s" if w in _SAINTS else w for w in words if w not in _PARTICLES)
 
@@ -68,7 +69,7 @@ def spelling(name: str) -> str:
 
 def compact_key(name: str) -> str:
     """'SAN REMO', 'Sanremo' -> 'sanremo': letters and digits only, for names run together."""
-    ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    ascii_name = fold(name.lower())
     return _NON_ALNUM.sub("", ascii_name)
 
 

@@ -11,7 +11,7 @@ from ingest.hours import parse_hours
 from ingest.languages import parse_languages
 from ingest.parse import Lookup, parse_bool, parse_codes
 from ingest.record import Record
-from observatory.geography import slugify
+from observatory.text import slugify
 
 _SPACES = re.compile(r"\s+")
 _ESCAPED_QUOTE = re.compile(r"\\(['\"])")

@@ -13,7 +13,7 @@ from ingest.history import comune_code
 from ingest.limits import Limits
 from ingest.parse import parse_number
 from ingest.record import Record
-from observatory.geography import slugify
+from observatory.text import slugify
 
 # Generous box around Italy (Lampedusa to the Brenner, Sardinia to Otranto).
 ITALY_LAT = (35.2, 47.2)
