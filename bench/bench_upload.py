@@ -21,11 +21,10 @@ from pathlib import Path
 
 import httpx
 from common import load_south, scratch_database
-from openpyxl import Workbook
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from ingest.sample import HEADER, read_places, service_rows, write_sheet
+from ingest.sample import read_places, service_rows, write_sheet, write_workbook
 from observatory import keys
 from observatory.settings import get_settings
 from tests.served import PeakRss, Served, observatory_serve
@@ -61,16 +60,6 @@ print(f"{path.name} ({sys.argv[3]} limits): {c['read']:,} rows in {elapsed:.2f} 
       f"{c['read'] / elapsed:,.0f} rows/s; RSS base {base:.0f} MiB, peak {peak:.0f} MiB "
       f"(+{peak - base:.0f}); inserted {c['inserted']}, rejected {c['rejected']}", flush=True)
 """
-
-
-def write_xlsx(path: Path, rows: list[list[str]]) -> None:
-    """The same rows as a workbook (write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Servizi")
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
 
 
 def operator_key(url: str, area: str) -> str:
@@ -113,7 +102,7 @@ def http_figures(url: str, places: list, folder: Path) -> None:
         files.append(path)
     for rows in (10_000, MAX_UPLOAD_ROWS):
         path = folder / f"http_{rows // 1000}k.xlsx"
-        write_xlsx(path, list(service_rows(napoli, rows, coordinates_share=0.5)))
+        write_workbook(path, list(service_rows(napoli, rows, coordinates_share=0.5)))
         files.append(path)
     key = operator_key(url, "napoli")
     with observatory_serve(url, folder / "serve.log") as served:
@@ -135,7 +124,7 @@ def main() -> None:
             files.append((path, limits))
         for rows in (10_000, MAX_UPLOAD_ROWS):
             path = Path(folder) / f"upload_{rows // 1000}k.xlsx"
-            write_xlsx(path, list(service_rows(places, rows, coordinates_share=0.5)))
+            write_workbook(path, list(service_rows(places, rows, coordinates_share=0.5)))
             files.append((path, "upload"))
         for path, limits in files:
             size = path.stat().st_size / 1024 / 1024

@@ -32,13 +32,12 @@ from typing import Any
 
 import orjson
 import pytest
-from openpyxl import Workbook
 from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from ingest.pipeline import IngestOptions, ingest_file
-from ingest.sample import HEADER, read_places, service_rows, write_sheet
+from ingest.sample import read_places, service_rows, write_sheet, write_workbook
 from observatory import keys
 from observatory.db import libpq_url
 from observatory.settings import PROJECT_ROOT, get_settings
@@ -362,19 +361,10 @@ def _napoli_rows(count: int) -> list[list[str]]:
     return list(service_rows(places, count, coordinates_share=0.5))
 
 
-def _workbook(path: Path, rows: list[list[str]]) -> Path:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Servizi")
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
-    return path
-
-
-def _sheet(path: Path, rows: list[list[str]]) -> Path:
-    write_sheet(path, rows)
-    return path
+def _written(write: Callable[[Path, list[list[str]]], None], rows: list[list[str]]
+             ) -> Callable[[Path], Path]:
+    """A file builder that writes `rows` with `write` (ingest.sample)."""
+    return lambda path: (write(path, rows), path)[1]
 
 
 def test_the_largest_admitted_uploads_stay_under_300_mib(served, hostile_database, tmp_path):
@@ -382,9 +372,9 @@ def test_the_largest_admitted_uploads_stay_under_300_mib(served, hostile_databas
     _, key = hostile_database
     rows = _napoli_rows(ROW_LIMIT)
     cases = [
-        Case("largest admitted CSV", "massimo.csv", lambda p: _sheet(p, rows), 200, (),
+        Case("largest admitted CSV", "massimo.csv", _written(write_sheet, rows), 200, (),
              source="massimo-csv"),
-        Case("largest admitted xlsx", "massimo.xlsx", lambda p: _workbook(p, rows), 200, (),
+        Case("largest admitted xlsx", "massimo.xlsx", _written(write_workbook, rows), 200, (),
              XLSX, "massimo-xlsx"),
     ]
     with HealthPoller(served.url) as health:
