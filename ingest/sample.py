@@ -185,6 +185,18 @@ def write_sheet(path: Path, rows: list[list[str]] | Iterator[list[str]]) -> None
         writer.writerows(rows)
 
 
+def write_workbook(path: Path, rows: list[list[str]] | Iterator[list[str]]) -> None:
+    """Write the same rows as an .xlsx workbook, sheet "Servizi" (openpyxl write-only mode)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Servizi")
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
 def main() -> None:
     """Write the example survey, or a large synthetic file with --rows."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -1,8 +1,9 @@
 """Hostile files: each is refused with its reason by `ingest_file` and the CLI, storing nothing.
 
-The files are built here: GDAL VRTs disguised as GeoJSON (a local file read, a /vsicurl
-request), an xlsx bomb, a 2M-row CSV, a 200k-column header, a polygon, wrong extensions,
-a GeoPackage with a view and a trigger. Peak memory is measured in a subprocess.
+The files (built in tests/reliability/hostile.py and here): GDAL VRTs disguised as GeoJSON
+(a local file read, a /vsicurl request), an xlsx bomb, a 2M-row CSV, a 200k-column header,
+a polygon, wrong extensions, a GeoPackage with a view and a trigger. Peak memory is measured
+in a subprocess.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 from sqlalchemy import text
 
 from api.deps import get_session
@@ -34,97 +33,20 @@ from observatory.errors import InvalidInput, LimitExceeded
 from observatory.settings import get_settings
 from tests.helpers import assert_problem, run_cli
 from tests.ingest.helpers import reasons, run, services
-from tests.reliability import corpus
 from tests.reliability.conftest import fingerprint
+from tests.reliability.hostile import (
+    OS_RELEASE,
+    csv_named_xlsx,
+    features_geojson,
+    million_rows_csv,
+    os_release_vrt,
+    vsicurl_vrt,
+    wide_header_csv,
+    xlsx_bomb,
+    xlsx_named_csv,
+)
 
-OS_RELEASE = "/etc/os-release"
 UPLOAD_ROWS = get_settings().upload_max_rows
-VRT_SQL = 'SELECT *, 14.2681 AS lon, 40.8518 AS lat FROM "os-release"'  # noqa: S608
-
-
-def _os_release_vrt(path: Path) -> Path:
-    """A GDAL VRT that publishes the lines of the system's release file as points at Napoli.
-
-    Read through GDAL (as the ingest did), it gives one feature per line of the file.
-    """
-    path.write_text(
-        '<OGRVRTDataSource><OGRVRTLayer name="servizi">'
-        f"<SrcDataSource>CSV:{OS_RELEASE}</SrcDataSource>"
-        f'<SrcSQL dialect="OGRSQL">{VRT_SQL}</SrcSQL>'
-        "<GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>"
-        '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/>'
-        "</OGRVRTLayer></OGRVRTDataSource>"
-    )
-    return path
-
-
-def _vsicurl_vrt(port: int) -> Callable[[Path], Path]:
-    def make(path: Path) -> Path:
-        path.write_text(
-            '<OGRVRTDataSource><OGRVRTLayer name="x">'
-            f"<SrcDataSource>/vsicurl/http://127.0.0.1:{port}/x.csv</SrcDataSource>"
-            "</OGRVRTLayer></OGRVRTDataSource>"
-        )
-        return path
-
-    return make
-
-
-def xlsx_bomb(path: Path, expanded_mib: int = 200) -> Path:
-    """A small workbook whose sheet XML expands to `expanded_mib` MiB (blank padding)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", corpus.CONTENT_TYPES)
-        archive.writestr("_rels/.rels", corpus.ROOT_RELS)
-        archive.writestr("xl/workbook.xml", corpus.WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", corpus.WORKBOOK_RELS)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(
-                f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{corpus.MAIN}">'
-                '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>nome</t></is></c></row>'
-                .encode()
-            )
-            block = b" " * (1 << 20)
-            for _ in range(expanded_mib):
-                sheet.write(block)
-            sheet.write(b"</sheetData></worksheet>")
-    return path
-
-
-def million_rows_csv(path: Path, rows: int = 2_000_000) -> Path:
-    """A 2M-row CSV (about 60 MB), written in one go."""
-    path.write_bytes(b"nome;comune;lat;lon\n" + b"Sportello;Napoli;40.8518;14.2681\n" * rows)
-    return path
-
-
-def features_geojson(path: Path, features: int = 500_000) -> Path:
-    """A FeatureCollection of half a million points (about 60 MB)."""
-    feature = (b'{"type":"Feature","properties":{"nome":"Sportello","comune":"Napoli"},'
-               b'"geometry":{"type":"Point","coordinates":[14.2681,40.8518]}}')
-    path.write_bytes(b'{"type":"FeatureCollection","features":['
-                     + b",".join([feature] * features) + b"]}")
-    return path
-
-
-def wide_header_csv(path: Path, columns: int = 200_000) -> Path:
-    """A header of 200k columns (about 1.3 MB on its first line) and one row."""
-    header = ";".join(f"c{i}" for i in range(columns))
-    path.write_text(f"{header}\nx;x;x\n")
-    return path
-
-
-def xlsx_named_csv(path: Path) -> Path:
-    """A real workbook saved under a .csv name."""
-    workbook = Workbook()
-    workbook.active.append(["nome", "comune"])
-    workbook.active.append(["Sportello", "Napoli"])
-    workbook.save(path)
-    return path
-
-
-def csv_named_xlsx(path: Path) -> Path:
-    """CSV text saved under a .xlsx name."""
-    path.write_text("nome;comune\nSportello;Napoli\n")
-    return path
 
 
 def _gpkg_point(lon: float, lat: float) -> bytes:
@@ -169,8 +91,8 @@ def gpkg_with_view_and_trigger(path: Path) -> Path:
 
 
 REFUSED: list[tuple[str, Callable[[Path], Path], list[str], str, type[Exception]]] = [
-    ("servizi.geojson", _os_release_vrt, [], "not valid JSON", InvalidInput),
-    ("servizi.vrt", _os_release_vrt, [], "files only", InvalidInput),
+    ("servizi.geojson", os_release_vrt, [], "not valid JSON", InvalidInput),
+    ("servizi.vrt", os_release_vrt, [], "files only", InvalidInput),
     ("bomb.xlsx", xlsx_bomb, [], "expands", LimitExceeded),
     ("righe.csv", million_rows_csv, ["--max-rows", "50000"], "more than 50,000 rows",
      LimitExceeded),
@@ -235,14 +157,14 @@ def test_limit_message_names_the_value_the_setting_and_the_flag(tmp_path):
     )
 
 
-def test_vsicurl_vrt_sends_no_request(session, tmp_path):
+def testvsicurl_vrt_sends_no_request(session, tmp_path):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         listener.settimeout(1.0)
         port = listener.getsockname()[1]
         for name in ("x.geojson", "x.json", "x.gpkg", "x.csv"):
-            path = _vsicurl_vrt(port)(tmp_path / name)
+            path = vsicurl_vrt(port)(tmp_path / name)
             with pytest.raises(InvalidInput):
                 run(session, path, "ostile")
         with pytest.raises(TimeoutError):
@@ -252,7 +174,7 @@ def test_vsicurl_vrt_sends_no_request(session, tmp_path):
 def test_os_release_lines_are_never_read(session, tmp_path):
     marker = Path(OS_RELEASE).read_text().splitlines()[0]
     for name in ("servizi.geojson", "servizi.json", "servizi.gpkg"):
-        path = _os_release_vrt(tmp_path / name)
+        path = os_release_vrt(tmp_path / name)
         with pytest.raises(InvalidInput) as refusal:
             run(session, path, "ostile")
         assert marker not in str(refusal.value)
@@ -386,7 +308,7 @@ def upload_client(monkeypatch, session, use_database):
         ("righe.csv", lambda p: million_rows_csv(p, rows=1_000), 413,
          ["righe.csv: more than 100 rows", "UPLOAD_MAX_ROWS"]),
         ("larga.csv", wide_header_csv, 413, ["UPLOAD_MAX_HEADER_BYTES"]),
-        ("servizi.geojson", _os_release_vrt, 400, ["servizi.geojson: not valid JSON"]),
+        ("servizi.geojson", os_release_vrt, 400, ["servizi.geojson: not valid JSON"]),
     ],
     ids=["rows", "header", "vrt"],
 )
