@@ -1,7 +1,7 @@
 """`ingest_file`: the one entry point of the CLI and the API upload.
 
-read -> normalise -> validate -> geocode -> place -> load, all on the caller's session and
-transaction, so a failure anywhere leaves the database as it was.
+read -> normalise -> validate -> place given points -> geocode -> place -> load, all on the
+caller's session and transaction, so a failure anywhere leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -276,9 +276,14 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     records, duplicates = _drop_duplicates(records)
     accepted = [r for r in records if not r.reasons]
     online = OnlineGeocoder(options.geocoder) if options.geocoder else None
+    tolerance = options.comune_tolerance_km
+    # Given points first: those that contradict the comune the row names are discarded,
+    # and go through the geocoder chain with the rows that gave none.
+    place(session, [r for r in accepted if r.lon is not None], gazetteer, tolerance)
     sources = geocode(accepted, GeocodeCache(session), online)
     deadline.check()
-    place(session, accepted, gazetteer, options.comune_tolerance_km)
+    place(session, [r for r in accepted if r.municipality_code is None and not r.reasons],
+          gazetteer, tolerance)
     if areas is not None:
         authority.refuse_rows_outside(session, records + duplicates, gazetteer, areas)
         authority.refuse_updates_outside(session, options.source, accepted, gazetteer, areas)

@@ -12,7 +12,7 @@ from ingest.gazetteer import ComuneMatch, Gazetteer
 from ingest.history import comune_code
 from ingest.limits import Limits
 from ingest.parse import parse_number
-from ingest.record import Record
+from ingest.record import Reason, Record
 from observatory.text import slugify
 
 # Generous box around Italy (Lampedusa to the Brenner, Sardinia to Otranto).
@@ -61,28 +61,31 @@ def _decimals(text: str) -> int:
     return len(digits.strip())
 
 
-def check_coordinates(record: Record, decimal: str) -> None:
-    """Parse lat/lon; fix swapped ones (flagged); refuse missing halves, text, points abroad."""
+def check_coordinates(record: Record, decimal: str) -> Reason | None:
+    """Parse lat/lon; fix swapped ones (flagged); refuse missing halves, text, WGS84 nonsense.
+
+    A point abroad is returned, not refused: whether it refuses the row (`outside_italy`) or
+    is discarded depends on the comune the row names, known only after `check_comune`.
+    """
     lat_text, lon_text = record.lat_text, record.lon_text
     if not lat_text and not lon_text:
-        return
+        return None
     value = f"{lat_text}, {lon_text}"
     if not lat_text or not lon_text:
         record.refuse("invalid_coordinates", "lat/lon", value, "only one of latitude and longitude")
-        return
+        return None
     lat, lon = parse_number(lat_text, decimal), parse_number(lon_text, decimal)
     if lat is None or lon is None:
         record.refuse("invalid_coordinates", "lat/lon", value, "coordinates are not numbers")
-        return
+        return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
         record.refuse("invalid_coordinates", "lat/lon", value, "not valid WGS84 coordinates")
-        return
+        return None
     if not in_italy(lat, lon):
         if not in_italy(lon, lat):
-            record.refuse(
+            return Reason(
                 "outside_italy", "lat/lon", value, f"the point ({lat}, {lon}) is outside Italy"
             )
-            return
         lat, lon = lon, lat
         record.flags.append("swapped_coordinates")
     if _decimals(lat_text) <= 2 and _decimals(lon_text) <= 2:
@@ -90,6 +93,25 @@ def check_coordinates(record: Record, decimal: str) -> None:
             "low_precision", "lat/lon", value, "coordinates with 2 decimals or fewer (about 1 km)"
         )
     record.lat, record.lon = lat, lon
+    record.precision = record.geocode_source = "provided"
+    return None
+
+
+def settle_abroad(record: Record, abroad: Reason, at: int) -> None:
+    """A point abroad is discarded (warning) when the row names a comune, else refuses the row.
+
+    The refusal goes where the coordinates' checks put their reasons (`at`), and replaces
+    `cannot_locate`: the row has a point, only it is abroad.
+    """
+    if record.comune is None:
+        later = [r for r in record.reasons[at:] if r.code != "cannot_locate"]
+        record.reasons[at:] = [abroad, *later]
+        return
+    record.warn(
+        "coordinates_discarded", abroad.field, abroad.value,
+        f"{abroad.message}, far from {record.comune.label}, the comune the row names: "
+        "the coordinates are discarded and the row is placed like a row without coordinates",
+    )
 
 
 def check_category(record: Record, categories: Categories) -> None:
@@ -274,7 +296,10 @@ def validate(
     if not record.name:
         record.refuse("missing_name", "name", "", "the service has no name")
     check_category(record, categories)
-    check_coordinates(record, decimal)
+    at = len(record.reasons)
+    abroad = check_coordinates(record, decimal)
     check_comune(record, gazetteer)
+    if abroad is not None:
+        settle_abroad(record, abroad, at)
     check_contacts(record, decimal)
     return record

@@ -34,7 +34,8 @@ def ingest(
     geocoder_url: str = typer.Option(None, help="Base URL of the online geocoder."),
     example: bool = typer.Option(False, "--example", help="Mark every row as example data."),
     tolerance_km: float = typer.Option(
-        2.0, help="How far outside the stated comune given coordinates may fall (flagged)."
+        2.0, help="How far outside the stated comune given coordinates may fall (flagged); "
+        "farther they are discarded.",
     ),
     private: list[str] = typer.Option(
         None, "--private", help="Field kept out of public views for every row, e.g. telefono."

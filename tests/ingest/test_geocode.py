@@ -102,6 +102,19 @@ def test_local_nominatim_answers_are_used_then_served_from_the_cache(session, sh
     assert offline.counts["geocoded_cache"] == 1  # the cache is used without a geocoder too
 
 
+def test_discarded_coordinates_go_through_the_geocoder_chain(session, sheet, nominatim):
+    url, queries = nominatim
+    rows = [["CPI Toledo", "LAV-CPI", "Via Toledo 156", "Napoli", "NA", "41,0742", "14,3328"]]
+    spec = GeocoderSpec("nominatim", url, min_delay_s=0)
+    report = run(session, sheet(rows), "discarded-geo", geocoder=spec)
+    assert report.counts["geocoded_online"] == 1 and report.counts["geocoded_provided"] == 0
+    assert queries[0]["street"] == ["Via Toledo 156"]
+    (toledo,) = services(session, "discarded-geo")
+    assert (toledo.lon, toledo.lat) == pytest.approx((14.2488, 40.8433))
+    assert (toledo.geocode_precision, toledo.municipality_code) == ("street", 63049)
+    assert report.warnings[0]["reasons"][0]["code"] == "coordinates_discarded"
+
+
 def test_local_photon_answers_are_used(session, sheet, nominatim):
     url, queries = nominatim
     rows = [["CPI Toledo", "LAV-CPI", "Via Toledo 156", "Napoli", "NA", "", ""]]

@@ -21,8 +21,8 @@ MESSY_ROWS = [
     ["Sportello E", "INF", "Via Roma 5", "Atlantide", "", "", ""],  # 6 comune not found
     ["Sportello F", "INF", "Via Roma 6", "Napoli", "NA", "quaranta", "14,2"],  # 7 not numbers
     ["Sportello G", "INF", "Via Roma 7", "Napoli", "NA", "40,85", ""],  # 8 half coordinates
-    ["Sportello H", "INF", "Via Roma 8", "Napoli", "NA", "48,8566", "2,3522"],  # 9 Paris
-    ["Sportello I", "INF", "Via Roma 9", "Napoli", "NA", *CASERTA],  # 10 far from Napoli
+    ["Sportello H", "INF", "Via Roma 8", "", "", "48,8566", "2,3522"],  # 9 Paris, no comune
+    ["Sportello I", "INF", "Via Roma 9", "Napoli", "NA", *CASERTA],  # 10 stored in Napoli
     ["Sportello J", "INF", "", "", "", "", ""],  # 11 nothing to locate
     ["Sportello K", "INF", "Via Roma 11", "Roma", "RM", "41,9028", "12,4964"],  # 12 outside
     ["Sportello A", "SAN-CON", "Via Roma 1", "Napoli", "NA", *NAPOLI],  # 13 duplicate of 2
@@ -39,7 +39,6 @@ def test_every_rejection_reason_comes_with_its_message(session, sheet):
         7: ["invalid_coordinates"],
         8: ["invalid_coordinates"],
         9: ["outside_italy"],
-        10: ["outside_stated_comune"],
         11: ["cannot_locate"],
         12: ["outside_geography"],
         13: ["duplicate_in_file"],
@@ -53,21 +52,23 @@ def test_every_rejection_reason_comes_with_its_message(session, sheet):
     assert messages[7]["message"] == "coordinates are not numbers"
     assert messages[8]["message"] == "only one of latitude and longitude"
     assert messages[9]["message"] == "the point (48.8566, 2.3522) is outside Italy"
-    assert "km outside Napoli (NA), the stated comune (it falls in Caserta (CE)" in (
-        messages[10]["message"]
+    (warned,) = [w for w in report.warnings if w["row"] == 10]
+    assert [w["code"] for w in warned["reasons"]] == ["coordinates_discarded"]
+    assert "km outside Napoli (NA), the comune the row names (it falls in Caserta (CE)" in (
+        warned["reasons"][0]["message"]
     )
     assert messages[11]["message"] == "no coordinates and no comune to locate it"
     assert messages[12]["message"] == "the point falls in no comune of the loaded geography"
     assert messages[13]["message"].startswith("same service as row 2")
     assert report.counts["read"] == 12
-    assert (report.counts["inserted"], report.counts["rejected"]) == (1, 10)
+    assert (report.counts["inserted"], report.counts["rejected"]) == (2, 9)
     assert report.counts["duplicates_in_file"] == 1
     stored = session.execute(
         text("SELECT row_number, raw, reasons FROM ingest_rejection WHERE run_id = :id "
              "ORDER BY row_number"),
         {"id": report.run_id},
     ).all()
-    assert [r.row_number for r in stored] == list(range(3, 14))
+    assert [r.row_number for r in stored] == [n for n in range(3, 14) if n != 10]
     assert stored[0].raw["categoria"] == "SAN-CON"
     assert stored[0].reasons[0]["code"] == "missing_name"
 
@@ -92,13 +93,59 @@ def test_swapped_coordinates_are_fixed_and_flagged(session, sheet):
     assert report.counts["swapped_coordinates"] == 1
 
 
-def test_point_in_a_neighbouring_comune_is_flagged_and_assigned_by_polygon(session, sheet):
+def test_point_in_a_neighbouring_comune_keeps_the_point_and_the_stated_comune(session, sheet):
     run(session, sheet([["CPI", "LAV-CPI", "Via Roma 1", "Napoli", "NA", *ARZANO_NEAR_NAPOLI]]),
         "neighbour")
     (service,) = services(session, "neighbour")
     assert service.location_flags == ["comune_mismatch"]
-    assert service.municipality_code == 63005  # Arzano, not the stated Napoli
+    assert service.municipality_code == 63049  # the stated Napoli, not Arzano of the point
+    assert (service.lat, service.lon) == pytest.approx((40.909511, 14.253524))
     assert service.geocode_precision == "provided"
+
+
+def test_coordinates_that_contradict_the_stated_comune_are_discarded_with_a_warning(
+    session, sheet
+):
+    rows = [
+        ["Sportello 1", "INF", "Via Roma 1", "Napoli", "NA", *CASERTA],  # 19 km away
+        ["Sportello 2", "INF", "Via Roma 2", "Napoli", "NA", "48,8566", "2,3522"],  # Paris
+        ["Sportello 3", "INF", "Via Roma 3", "Napoli", "NA", "42.504154", "12.646361"],
+        ["Sportello 4", "INF", "Via Roma 4", "", "", *CASERTA],  # no comune: its point's
+    ]
+    report = run(session, sheet(rows), "discarded")
+    assert reasons(report) == {}
+    stored = services(session, "discarded")
+    assert [s.municipality_code for s in stored] == [63049, 63049, 63049, 61022]
+    for service in stored[:3]:
+        assert (service.geocode_precision, service.geocode_source) == (
+            "municipality", "municipality"
+        )
+        assert service.location_flags == []
+    assert stored[3].geocode_precision == "provided"
+    warned = {w["row"]: w["reasons"] for w in report.warnings}
+    assert sorted(warned) == [2, 3, 4]
+    first, abroad, centre = (
+        next(r for r in warned[n] if r["code"] == "coordinates_discarded") for n in (2, 3, 4)
+    )
+    assert first["field"] == "lat/lon" and first["value"] == "41,0742, 14,3328"
+    assert first["message"] == (
+        "the point (41.0742, 14.3328) is 19.0 km outside Napoli (NA), the comune the row "
+        "names (it falls in Caserta (CE); tolerance 2 km): the coordinates are discarded and "
+        "the row is placed like a row without coordinates"
+    )
+    assert abroad["value"] == "48,8566, 2,3522"
+    assert abroad["message"].startswith(
+        "the point (48.8566, 2.3522) is outside Italy, far from Napoli (NA), the comune the "
+        "row names: the coordinates are discarded"
+    )
+    assert centre["message"].startswith(
+        "the point (42.504154, 12.646361) is a geocoder's centre of Italy, not an address; "
+        "it is 2"
+    )
+    assert report.counts["geocoded_municipality"] == 3
+    assert report.counts["geocoded_provided"] == 1
+    again = run(session, sheet(rows), "discarded")
+    assert (again.counts["inserted"], again.counts["updated"]) == (0, 0)
 
 
 def test_comune_only_rows_get_the_comune_point_with_municipality_precision(session, sheet):
@@ -163,7 +210,7 @@ def test_report_csv_lists_every_rejected_row(session, sheet, tmp_path):
     with report_path.open(encoding="utf-8-sig") as handle:
         lines = list(csv.DictReader(handle, delimiter=";"))
     rejected_rows = {int(line["row"]) for line in lines if line["outcome"] == "rejected"}
-    assert rejected_rows == {r["row"] for r in report.rejections} == set(range(3, 14))
+    assert rejected_rows == {r["row"] for r in report.rejections} == set(range(3, 14)) - {10}
     line = next(line for line in lines if line["row"] == "9")
     assert line["code"] == "outside_italy" and line["field"] == "lat/lon"
     assert '"nome":"Sportello H"' in line["raw"]

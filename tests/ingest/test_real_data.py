@@ -67,7 +67,9 @@ def test_geocoded_addresses_with_missing_and_snapped_coordinates(session, real):
     report = run(session, path, "ipa", category="INF", column_map={"Indirizzo": "name"})
     _accounted(report)
     codes = {code for row in reasons(report).values() for code in row}
-    assert {"outside_geography", "outside_stated_comune", "duplicate_in_file"} <= codes
+    assert {"outside_geography", "duplicate_in_file"} <= codes
+    warned = {w["code"] for row in report.warnings for w in row["reasons"]}
+    assert "coordinates_discarded" in warned  # points snapped to the centre of Italy
     assert report.counts["geocoded_municipality"] > 0  # empty coordinates -> the comune
     assert report.counts["inserted"] > 150
     cava = session.execute(
