@@ -11,11 +11,6 @@ from observatory.taxonomy import read_attributes
 from observatory.text import slugify
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-_EMAIL_PARTS = re.compile(r"\s*[;,]\s*")
-_URL = re.compile(r"^(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/\S*)?$", re.IGNORECASE)
-_PHONE_PARTS = re.compile(r"\s*(?:;|/|\s-\s|,|\bo\b)\s*")
-_PHONE_NOISE = re.compile(r"[\s.()\-]")
 _YES = {"si", "s", "yes", "y", "true", "vero", "1", "x"}
 _NO = {"no", "n", "false", "falso", "0"}
 
@@ -71,26 +66,7 @@ def parse_bool(text: str) -> bool | None:
     return None
 
 
-def check_email(text: str) -> bool:
-    """True when every address (separated by ; or ,) looks like an e-mail address."""
-    parts = _EMAIL_PARTS.split(text.strip()) if ";" in text or "," in text else [text.strip()]
-    return all(_EMAIL.match(part) for part in parts if part)
 
-
-def check_url(text: str) -> bool:
-    """True when the text looks like a web address (scheme optional)."""
-    return bool(_URL.match(text.strip()))
-
-
-def check_phone(text: str) -> bool:
-    """True when every number has 6 to 13 digits (spaces, dots, dashes, +39 allowed)."""
-    parts = [p for p in _PHONE_PARTS.split(text.strip()) if p]
-    for part in parts:
-        digits = _PHONE_NOISE.sub("", part)
-        digits = digits[1:] if digits.startswith("+") else digits
-        if not digits.isdigit() or not 6 <= len(digits) <= 13:
-            return False
-    return bool(parts)
 
 
 Lookup = tuple[tuple[str, str], ...]

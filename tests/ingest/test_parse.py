@@ -2,9 +2,6 @@ import pytest
 
 from ingest.parse import (
     attribute_lookup,
-    check_email,
-    check_phone,
-    check_url,
     detect_decimal,
     parse_bool,
     parse_codes,
@@ -33,14 +30,6 @@ def test_parse_number_decimal_comma_becomes_float(text, decimal, value):
 def test_parse_bool(text, value):
     assert parse_bool(text) is value
 
-
-def test_contact_checks():
-    assert check_email("info@comune.napoli.it; urp@comune.napoli.it")
-    assert not check_email("info(at)comune.it")
-    assert check_phone("+39 081 795 1111 / 333-1234567")
-    assert not check_phone("chiamare in mattinata")
-    assert check_url("www.comune.bari.it") and check_url("https://x.example/servizi?id=1")
-    assert not check_url("vedi sito del comune")
 
 
 def test_parse_codes_maps_labels_and_phrases_to_taxonomy_codes():
