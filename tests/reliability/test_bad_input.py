@@ -89,7 +89,6 @@ def test_a_million_empty_rows_are_read_in_bounded_memory(tmp_path):
 
 BAD_ROWS = [
     (["Sportello " + "x" * 100_000, "INF", "Via Roma 1", "Napoli", "NA", *NAPOLI], "too_long"),
-    (["Sportello NaN", "INF", "Via Roma 2", "Napoli", "NA", "nan", "nan"], "invalid_coordinates"),
     (["Sportello inf", "INF", "Via Roma 3", "Napoli", "NA", "inf", "-inf"], "invalid_coordinates"),
     (["Sportello 999", "INF", "Via Roma 4", "Napoli", "NA", "999", "999"], "invalid_coordinates"),
     (["Sportello -999", "INF", "Via Roma 5", "Napoli", "NA", "-999", "-999"],
@@ -99,12 +98,15 @@ BAD_ROWS = [
 
 def test_bad_rows_are_rejected_with_their_reason_and_good_rows_stored(session, tmp_path):
     good = ["Sportello buono", "INF", "Via Roma 9", "Napoli", "NA", *NAPOLI]
-    path = write_sheet(tmp_path / "righe.csv", [good, *(row for row, _ in BAD_ROWS)],
+    nan = ["Sportello NaN", "INF", "Via Roma 2", "Napoli", "NA", "nan", "nan"]  # placeholders
+    path = write_sheet(tmp_path / "righe.csv", [good, nan, *(row for row, _ in BAD_ROWS)],
                        encoding="utf-8")
     report = run(session, path, "bad-rows")
-    assert report.counts["inserted"] == 1
-    assert reasons(report) == {n: [code] for n, (_, code) in enumerate(BAD_ROWS, start=3)}
-    assert [s.name for s in services(session, "bad-rows")] == ["Sportello buono"]
+    assert report.counts["inserted"] == 2
+    assert report.counts["placeholders"] == 2
+    assert reasons(report) == {n: [code] for n, (_, code) in enumerate(BAD_ROWS, start=4)}
+    stored = {s.name: s.geocode_precision for s in services(session, "bad-rows")}
+    assert stored == {"Sportello buono": "provided", "Sportello NaN": "municipality"}
 
 
 def test_a_file_cut_mid_row_and_mid_character_keeps_its_rows_and_accents(session, tmp_path):
