@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 from maps.data import Run, analysis
 from maps.labels import label, number
 from maps.layers import table_html
-from maps.render import Choropleth, MapInputs, assemble, classify, demand_text
+from maps.render import (
+    Choropleth,
+    LegendEntry,
+    MapInputs,
+    assemble,
+    classify,
+    demand_text,
+)
 
 PALETTE = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # ColorBrewer YlGnBu
 
@@ -18,6 +25,15 @@ def unit_text(run: Run, lang: str) -> str:
     """'Accessibilità (indice 2SFCA) per 10.000 stranieri residenti (2024)'."""
     method = str(run.parameters.get("method", "2sfca")).upper()
     return label("access_per_10k", lang, method=method, demand=demand_text(run, lang))
+
+
+def coverage_legend(
+    results: pd.DataFrame, run: Run, lang: str
+) -> tuple[pd.Series, list[LegendEntry], str]:
+    """Colour per comune, legend and legend title of the coverage map."""
+    values = results.access_per_10k.astype(float)
+    colors, legend = classify(values, PALETTE, lang, 2, label("zero", lang))
+    return colors, legend, unit_text(run, lang)
 
 
 def build(session: Session, inputs: MapInputs) -> folium.Map:
@@ -33,9 +49,7 @@ def coverage_choropleth(inputs: MapInputs, run: Run, results: pd.DataFrame) -> C
     """Colours, tooltips and legend of the coverage map from the access run's results."""
     lang = inputs.lang
     results = results.reindex(inputs.codes)
-    values = results.access_per_10k.astype(float)
-    colors, legend = classify(values, PALETTE, lang, 2, label("zero", lang))
-    unit = unit_text(run, lang)
+    colors, legend, unit = coverage_legend(results, run, lang)
     tooltips = [
         table_html(
             c.name,

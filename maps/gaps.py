@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import folium
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -28,23 +29,24 @@ SERVED_COLOR = "#c7e9c0"
 
 def gap_colors(results: pd.DataFrame, lang: str) -> tuple[pd.Series, list[LegendEntry]]:
     """Gaps coloured by unmet demand classes, served comuni green, empty ones apart."""
-    is_gap = results.is_gap.fillna(False).astype(bool)
-    colors, legend = classify(
+    known = results.is_gap.notna().to_numpy()
+    is_gap = results.is_gap.fillna(False).astype(bool).to_numpy()
+    gap_colors, legend = classify(
         results.unmet_demand[is_gap].astype(float), PALETTE, lang, 0, label("no_demand", lang)
     )
-    colors = colors.reindex(results.index)
-    served = results.is_gap.notna() & ~is_gap
-    no_demand = served & (results.demand == 0)
+    colors = np.full(len(results), NO_DATA_COLOR, dtype=object)
+    colors[is_gap] = gap_colors.to_numpy()
+    served = known & ~is_gap
+    no_demand = served & (results.demand.to_numpy() == 0)
     colors[served] = SERVED_COLOR
     colors[no_demand] = ZERO_COLOR
-    colors = colors.fillna(NO_DATA_COLOR)
     if (served & ~no_demand).any():
         legend.append(LegendEntry(SERVED_COLOR, label("not_gap", lang)))
     if no_demand.any():
         legend.append(LegendEntry(ZERO_COLOR, label("no_demand", lang)))
-    if results.is_gap.isna().any():
+    if not known.all():
         legend.append(LegendEntry(NO_DATA_COLOR, label("no_data", lang)))
-    return colors, legend
+    return pd.Series(colors, index=results.index), legend
 
 
 def _yes_no(value: object, lang: str) -> str:

@@ -209,27 +209,28 @@ def classify(
     "lower – upper" with enough decimals to tell every bound apart. Zero has its own class;
     missing and non-finite values are "no data". Returns the colour per value and the legend.
     """
-    numeric = pd.to_numeric(values, errors="coerce").astype(float)
-    finite = numeric.notna() & np.isfinite(numeric)
-    colors = pd.Series(NO_DATA_COLOR, index=values.index)
+    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = np.isfinite(numeric)
+    colors = np.full(len(numeric), NO_DATA_COLOR, dtype=object)
     zero = finite & (numeric == 0)
     colors[zero] = ZERO_COLOR
-    positive = numeric[finite & (numeric > 0)]
+    is_positive = finite & (numeric > 0)
+    positive = numeric[is_positive]
     legend = [LegendEntry(ZERO_COLOR, zero_text)] if zero.any() else []
-    distinct = np.unique(positive.to_numpy())
+    distinct = np.unique(positive)
     if len(distinct) == 1:
-        colors[positive.index] = palette[-1]
+        colors[is_positive] = palette[-1]
         text = f"{number(distinct[0], lang, decimals)} ({label('all_equal', lang)})"
         legend.append(LegendEntry(palette[-1], text))
     elif 1 < len(distinct) <= len(palette):
-        shades = palette[len(palette) - len(distinct) :]
+        shades = np.array(palette[len(palette) - len(distinct) :], dtype=object)
         texts, _ = _distinct_texts(list(distinct), lang, decimals)
-        colors[positive.index] = [shades[i] for i in np.searchsorted(distinct, positive)]
+        colors[is_positive] = shades[np.searchsorted(distinct, positive)]
         legend += [LegendEntry(shade, text) for shade, text in zip(shades, texts, strict=True)]
     elif len(distinct) > len(palette):
-        uppers = class_breaks(positive.to_numpy(), len(palette))
-        shades = palette[len(palette) - len(uppers) :]
-        colors[positive.index] = [shades[i] for i in np.searchsorted(uppers, positive)]
+        uppers = class_breaks(positive, len(palette))
+        shades = np.array(palette[len(palette) - len(uppers) :], dtype=object)
+        colors[is_positive] = shades[np.searchsorted(uppers, positive)]
         texts, _ = _distinct_texts([float(distinct[0]), *uppers], lang, decimals)
         legend += [
             LegendEntry(shade, f"{lower} – {upper}")
@@ -237,7 +238,7 @@ def classify(
         ]
     if not finite.all():
         legend.append(LegendEntry(NO_DATA_COLOR, label("no_data", lang)))
-    return colors, legend
+    return pd.Series(colors, index=values.index), legend
 
 
 def add_panel(fmap: folium.Map, panel: Panel) -> None:
