@@ -54,11 +54,11 @@ def test_missing_categories_map_colours_and_lists_them(session):
     scope = resolve_scope(session, None, "napoli")
     page = render_scope_map(session, scope, "gaps", MapParameters(catchment_km=10), "it", False)
     feature = re.search(
-        rf'"code": {NAPOLI}, "fill": "(#\w+)", "tip": ("(?:[^"\\]|\\.)*"), '
-        r'"popup": ("(?:[^"\\]|\\.)*")',
+        rf'"code": {NAPOLI}, "fill": "(#\w+)", "popup": ("(?:[^"\\]|\\.)*"), '
+        r'"tip": ("(?:[^"\\]|\\.)*")',
         page,
     )
-    fill, tip, popup = feature.group(1), json.loads(feature.group(2)), json.loads(feature.group(3))
+    fill, popup, tip = feature.group(1), json.loads(feature.group(2)), json.loads(feature.group(3))
     assert fill == PALETTE[-1]  # 12 of 14: the darkest class, 11 – 14
     assert "12 / 14" in tip
     assert "Stranieri residenti interessati</th><td>5.000" in popup
