@@ -94,13 +94,11 @@ def _map_response(
     params = options.params
     scope = resolve_scope(session, region, area)
     key = (scope.path, kind, params.key, options.lang, options.tiles)
-
-    def render() -> str:
-        page = render_scope_map(session, scope, kind, params, options.lang, options.tiles)
-        session.commit()  # store the analyses computed for the map: the next request reuses them
-        return page
-
-    page, etag = CACHE.page(session, key, render)
+    page, etag = CACHE.page(
+        session,
+        key,
+        lambda: render_scope_map(session, scope, kind, params, options.lang, options.tiles),
+    )
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)

@@ -107,7 +107,9 @@ def test_region_map_is_cached_until_the_services_change(client, renders, seeded)
 def test_area_gap_map_in_english(client):
     response = client.get("/maps/campania/napoli/gaps", params={"lang": "en"})
     assert response.status_code == 200
-    assert "Service gaps — Napoli (Campania)" in response.text
+    assert "Missing categories — Napoli (Campania)" in response.text
+    health = client.get("/maps/campania/napoli/gaps", params={"lang": "en", "category": "SAN"})
+    assert "Service gaps — Napoli (Campania)" in health.text
 
 
 @pytest.mark.parametrize(
