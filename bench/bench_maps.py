@@ -11,7 +11,7 @@ from common import load_south, peak_rss_mb, scratch_database
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from maps.data import list_scopes
+from maps.data import MapParameters, list_scopes
 from maps.publish import render_map
 from maps.render import load_inputs
 from tests.maps.seed import seed_analysis, seed_map_services
@@ -31,7 +31,7 @@ def main() -> None:
         with Session(engine) as session:
             for scope in list_scopes(session, with_areas=False):
                 start = time.perf_counter()
-                inputs = load_inputs(session, scope, None, "it", True)
+                inputs = load_inputs(session, scope, MapParameters(), "it", True)
                 read_s = time.perf_counter() - start
                 for kind in ("coverage", "gaps"):
                     start = time.perf_counter()

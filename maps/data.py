@@ -1,4 +1,4 @@
-"""What a map shows, read from PostGIS: comuni, services, the latest analysis run, results."""
+"""What a map shows, read from PostGIS: comuni, services, the analysis its parameters address."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from observatory.text import slugify
 if TYPE_CHECKING:  # imported by the functions that read frames: the API starts without them
     import geopandas as gpd
     import pandas as pd
+
+    from observatory.analysis.parameters import Parameters
+    from observatory.models import AnalysisRun
 
 
 @dataclass(frozen=True)
@@ -40,17 +43,6 @@ class Scope:
     def title(self) -> str:
         """'Campania' or 'Napoli (Campania)'."""
         return f"{self.area_name} ({self.region_name})" if self.area_name else self.region_name
-
-
-@dataclass(frozen=True)
-class Run:
-    """The analysis run a map shows."""
-
-    id: int
-    kind: str
-    category_code: str | None
-    parameters: dict[str, Any]
-    created_at: datetime
 
 
 REGIONS_SQL = text("SELECT code, name FROM region ORDER BY code")
@@ -156,18 +148,6 @@ def categories(session: Session, lang: str) -> dict[str, str]:
     return {code: label_en if lang == "en" else label_it for code, label_it, label_en in rows}
 
 
-LATEST_RUN_SQL = text(
-    """
-    SELECT r.id, r.kind, r.category_code, r.parameters, r.created_at
-    FROM analysis_run r
-    WHERE r.kind = :kind AND r.category_code IS NOT DISTINCT FROM CAST(:category AS text)
-      AND EXISTS (SELECT 1 FROM analysis_result x
-                  WHERE x.run_id = r.id AND x.municipality_code IN :codes)
-    ORDER BY r.created_at DESC, r.id DESC
-    LIMIT 1
-    """
-).bindparams(bindparam("codes", expanding=True))
-
 RESULTS_SQL = text(
     """
     SELECT municipality_code, demand, services_count, nearest_km, services_within, covered,
@@ -178,29 +158,101 @@ RESULTS_SQL = text(
 ).bindparams(bindparam("codes", expanding=True))
 
 
-def latest_run(
-    session: Session, kind: str, category: str | None, codes: list[int]
-) -> tuple[Run, pd.DataFrame] | None:
-    """The newest run of `kind` for `category` (None = all) holding results for any of `codes`.
+@dataclass(frozen=True)
+class MapParameters:
+    """What a map's analysis is addressed by; None means the analysis default.
 
-    Returns the run and its per-comune results indexed by municipality code.
+    Defaults (`observatory.analysis.parameters.Parameters`): all categories, the default
+    demand, a 20 km catchment, the 2SFCA method and supply counted as one per service.
     """
-    row = session.execute(
-        LATEST_RUN_SQL, {"kind": kind, "category": category, "codes": codes or [-1]}
-    ).first()
-    if row is None:
-        return None
+
+    category: str | None = None
+    demand: str | None = None
+    catchment_km: float | None = None
+    method: str | None = None
+    supply: str | None = None
+
+    def analysis(self, kind: str) -> Parameters:
+        """The analysis `Parameters` of `kind` for the map's category and the given options."""
+        from observatory.analysis.parameters import Parameters
+
+        given = {
+            name: value
+            for name in ("demand", "catchment_km", "method", "supply")
+            if (value := getattr(self, name)) is not None
+        }
+        return Parameters(kind, self.category, **given)
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What tells two maps' analyses apart (part of the map cache key)."""
+        return (self.category, self.demand, self.catchment_km, self.method, self.supply)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The stored analysis run a map shows (computed on first request with its parameters)."""
+
+    id: int
+    kind: str
+    category_code: str | None
+    parameters: dict[str, Any]
+    snapshot: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def demand(self) -> str:
+        """The population the run's rates are per ('residents', 'foreign_residents')."""
+        return str(self.parameters.get("demand", "residents"))
+
+    @property
+    def demand_year(self) -> int | None:
+        """The year of the demand population the run used."""
+        year = self.parameters.get("year") or self.snapshot.get("demand_year")
+        return int(year) if year is not None else None
+
+
+def analysis(
+    session: Session,
+    params: Parameters,
+    codes: list[int],
+    municipalities: pd.DataFrame | None = None,
+) -> tuple[Run, pd.DataFrame]:
+    """The run computed with exactly `params` on the current data (stored on first request).
+
+    Returns the run and its per-comune results for `codes`, indexed by municipality code.
+    """
     import pandas as pd
 
+    from observatory.analysis.store import run_analysis
+
+    stored = run_analysis(session, params, municipalities)
     results = pd.read_sql(
-        RESULTS_SQL, session.connection(), params={"run": row.id, "codes": codes}
+        RESULTS_SQL, session.connection(), params={"run": stored.id, "codes": codes or [-1]}
     ).set_index("municipality_code")
-    return Run(row.id, row.kind, row.category_code, row.parameters or {}, row.created_at), results
+    return _run(stored), results.reindex(codes)
+
+
+def _run(stored: AnalysisRun) -> Run:
+    return Run(
+        stored.id, stored.kind, stored.category_code, dict(stored.parameters or {}),
+        dict(stored.snapshot or {}), stored.created_at,
+    )
+
+
+def runs(session: Session, ids: list[int]) -> list[Run]:
+    """The stored runs `ids`, in that order."""
+    from observatory.models import AnalysisRun
+
+    return [_run(session.get_one(AnalysisRun, run_id)) for run_id in ids]
 
 
 VERSION_SQL = text(
     """
-    SELECT s.n, s.updated, (SELECT max(id) FROM analysis_run), (SELECT max(id) FROM geography_load),
+    SELECT s.n, s.updated,
+           (SELECT count(*) || ':' || COALESCE(sum(value), 0) || ':' || COALESCE(max(year), 0)
+            FROM population),
+           (SELECT max(id) FROM geography_load),
            (SELECT md5(COALESCE(string_agg(area_code || ':' || municipality_code, ','
                                            ORDER BY municipality_code), ''))
             FROM area_municipality)
@@ -210,11 +262,15 @@ VERSION_SQL = text(
 
 
 class DataVersion(NamedTuple):
-    """What a rendered map depends on: services, the latest analysis run, geography and areas."""
+    """What a rendered map depends on: services, population, geography and areas.
+
+    A map's analysis is computed from these with the map's parameters, so the same version
+    and parameters give the same map.
+    """
 
     services: int
     services_updated_at: datetime | None
-    latest_run_id: int | None
+    population: str
     geography_load_id: int | None
     areas_hash: str
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import folium
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from maps.data import Run, latest_run
+from maps import missing
+from maps.coverage import unit_text
+from maps.data import Run, analysis
 from maps.labels import label, number
 from maps.layers import table_html
 from maps.render import (
@@ -17,55 +20,33 @@ from maps.render import (
     MapInputs,
     assemble,
     classify,
-    )
+    demand_text,
+)
 
 PALETTE = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # ColorBrewer Reds
 SERVED_COLOR = "#c7e9c0"
-RESULT_COLUMNS = ["demand", "nearest_km", "services_within", "covered", "access_per_10k"]
-
-
-def gap_results(
-    session: Session, inputs: MapInputs
-) -> tuple[pd.DataFrame, list[Run], str | None]:
-    """Per-comune gap results, the run they come from and a note on where they come from.
-
-    The latest gap run; failing that, the latest coverage run (a comune with people and no
-    service within the catchment is a gap, its demand unmet); failing that, nothing.
-    """
-    codes = inputs.codes
-    found = latest_run(session, "gaps", inputs.category, codes)
-    if found is not None:
-        return found[1].reindex(codes), [found[0]], None
-    found = latest_run(session, "coverage", inputs.category, codes)
-    if found is None:
-        empty = pd.DataFrame(index=codes, columns=[*RESULT_COLUMNS, "is_gap", "unmet_demand"])
-        return empty, [], label("no_gap_analysis", inputs.lang)
-    run, results = found
-    results = results.reindex(codes)
-    results["is_gap"] = (results.demand > 0) & (results.covered == False)  # noqa: E712
-    results["unmet_demand"] = results.demand.where(results.is_gap, 0)
-    return results, [run], label("gaps_from_coverage", inputs.lang)
 
 
 def gap_colors(results: pd.DataFrame, lang: str) -> tuple[pd.Series, list[LegendEntry]]:
     """Gaps coloured by unmet demand classes, served comuni green, empty ones apart."""
-    is_gap = results.is_gap.fillna(False).astype(bool)
-    colors, legend = classify(
+    known = results.is_gap.notna().to_numpy()
+    is_gap = results.is_gap.fillna(False).astype(bool).to_numpy()
+    gap_colors, legend = classify(
         results.unmet_demand[is_gap].astype(float), PALETTE, lang, 0, label("no_demand", lang)
     )
-    colors = colors.reindex(results.index)
-    served = results.is_gap.notna() & ~is_gap
-    no_demand = served & (results.demand == 0)
+    colors = np.full(len(results), NO_DATA_COLOR, dtype=object)
+    colors[is_gap] = gap_colors.to_numpy()
+    served = known & ~is_gap
+    no_demand = served & (results.demand.to_numpy() == 0)
     colors[served] = SERVED_COLOR
     colors[no_demand] = ZERO_COLOR
-    colors = colors.fillna(NO_DATA_COLOR)
     if (served & ~no_demand).any():
         legend.append(LegendEntry(SERVED_COLOR, label("not_gap", lang)))
     if no_demand.any():
         legend.append(LegendEntry(ZERO_COLOR, label("no_demand", lang)))
-    if results.is_gap.isna().any():
+    if not known.all():
         legend.append(LegendEntry(NO_DATA_COLOR, label("no_data", lang)))
-    return colors, legend
+    return pd.Series(colors, index=results.index), legend
 
 
 def _yes_no(value: object, lang: str) -> str:
@@ -75,31 +56,38 @@ def _yes_no(value: object, lang: str) -> str:
 
 
 def build(session: Session, inputs: MapInputs) -> folium.Map:
-    """Assemble the gap map of `inputs`."""
+    """Assemble the gap map of `inputs`; of all services, the missing-categories map."""
+    if inputs.category is None:
+        return missing.build(session, inputs)
+    run, results = analysis(session, inputs.params.analysis("gaps"), inputs.codes)
+    return assemble(inputs, "gaps", gap_choropleth(inputs, run, results), show_services=False)
+
+
+def gap_choropleth(inputs: MapInputs, run: Run, results: pd.DataFrame) -> Choropleth:
+    """Colours, tooltips and legend of the gap map of one category from the gap run's results."""
     lang = inputs.lang
-    results, runs, note = gap_results(session, inputs)
+    results = results.reindex(inputs.codes)
     colors, legend = gap_colors(results, lang)
+    people = demand_text(run, lang)
     tooltips = [
         table_html(
             c.name,
             [
-                (label("demand", lang), number(r.demand, lang)),
+                (f"{label('demand', lang)} ({people})", number(r.demand, lang)),
                 (label("nearest_km", lang), number(r.nearest_km, lang, 1)),
                 (label("services_within", lang), number(r.services_within, lang)),
                 (label("covered", lang), _yes_no(r.covered, lang)),
-                (label("access_per_10k", lang), number(r.access_per_10k, lang, 2)),
+                (unit_text(run, lang), number(r.access_per_10k, lang, 2)),
                 (label("unmet_demand", lang), number(r.unmet_demand, lang)),
             ],
         )
         for c, r in zip(inputs.comuni.itertuples(), results.itertuples(), strict=True)
     ]
-    choropleth = Choropleth(
+    return Choropleth(
         colors,
         tooltips,
         f"{label('comuni', lang)}: {label('unmet_demand', lang)}",
-        label("gap_legend", lang),
+        label("gap_legend", lang, demand=people),
         legend,
-        runs,
-        [note] if note else [],
+        [run],
     )
-    return assemble(inputs, "gaps", choropleth, show_services=False)

@@ -15,10 +15,11 @@ KINDS = ("coverage", "gaps")
 
 @dataclass
 class Link:
-    """A link to one map."""
+    """A link to one map (`title`: its full name, shown on hover)."""
 
     href: str
     text: str
+    title: str = ""
 
 
 @dataclass
@@ -41,9 +42,11 @@ def index_rows(scopes: list[Scope], links: Callable[[Scope, str], list[Link]]) -
     return rows
 
 
-def index_html(rows: list[IndexRow], lang: str) -> str:
-    """Render the index page in `lang`."""
+def index_html(rows: list[IndexRow], lang: str, categories: dict[str, str] | None = None) -> str:
+    """Render the index page in `lang`, with the key of the `categories` codes it links."""
     return TEMPLATES.get_template("index.html").render(
+        categories=categories or {},
+        categories_title=label("category", lang),
         lang=lang,
         title=label("index_title", lang),
         scope_header=f"{label('region', lang)} / {label('area', lang)}",

@@ -13,7 +13,7 @@ from folium.template import Template
 
 from maps.assets import TEMPLATES
 from maps.labels import LABELS, label, number
-from maps.simplify import dissolve_coverage
+from maps.simplify import dissolve_coverage, main_land_bounds
 from observatory.models import APPROXIMATE_PRECISIONS
 
 CATEGORY_COLORS = (
@@ -25,9 +25,9 @@ MAX_ZOOM = 18  # Leaflet.markercluster needs the map's own maxZoom when no tile 
 
 
 def new_map(comuni: gpd.GeoDataFrame, tiles: bool, lang: str) -> folium.Map:
-    """A map fitted to `comuni`, with OSM tiles when asked and reachable."""
+    """A map fitted to the main landmass of `comuni`, with OSM tiles when asked and reachable."""
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, **{"maxZoom": MAX_ZOOM})
-    west, south, east, north = comuni.total_bounds
+    west, south, east, north = main_land_bounds(comuni.geometry)
     fmap.fit_bounds([[south, west], [north, east]])
     if tiles:
         tile_layer = folium.TileLayer(
@@ -94,8 +94,10 @@ def table_html(title: str, rows: list[tuple[str, str]]) -> str:
 
 
 def add_comuni_layer(fmap: folium.Map, comuni: gpd.GeoDataFrame, name: str) -> None:
-    """Draw `comuni` filled with their `fill` colour and a `tip` HTML tooltip."""
-    data = comuni[["code", "fill", "tip", "geom"]].to_json(drop_id=False)
+    """Draw `comuni` filled with their `fill` colour, a `tip` HTML tooltip and any `popup`."""
+    columns = ["code", "fill", "tip", *(["popup"] if "popup" in comuni else []), "geom"]
+    data = comuni[columns].to_json(drop_id=False)
+    popup = "popup" in comuni and folium.GeoJsonPopup(fields=["popup"], labels=False)
     folium.GeoJson(
         data,
         name=html.escape(name),
@@ -107,6 +109,7 @@ def add_comuni_layer(fmap: folium.Map, comuni: gpd.GeoDataFrame, name: str) -> N
         },
         highlight_function=lambda _feature: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        popup=popup or None,
         zoom_on_click=False,
     ).add_to(fmap)
 

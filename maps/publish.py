@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from maps import coverage, gaps
-from maps.data import Scope, list_scopes, resolve_scope
+from maps.data import MapParameters, Scope, list_scopes, resolve_scope
 from maps.index import KINDS, IndexRow, Link, index_html, index_rows
 from maps.labels import label
 from maps.render import MapInputs, load_inputs, to_html
@@ -21,10 +21,16 @@ BUILDERS = {"coverage": coverage.build, "gaps": gaps.build}
 MANIFEST = "maps.json"
 
 
+def map_title(kind: str, category: str | None) -> str:
+    """The label key of a map's title: the gap map of all services shows missing categories."""
+    return "missing" if kind == "gaps" and category is None else kind
+
+
 def render_map(session: Session, inputs: MapInputs, kind: str) -> str:
     """The standalone HTML of the `kind` map ("coverage" or "gaps") of `inputs`."""
     fmap = BUILDERS[kind](session, inputs)
-    return to_html(fmap, f"{label(kind, inputs.lang)} — {inputs.scope.title}", inputs.lang)
+    title = label(map_title(kind, inputs.category), inputs.lang)
+    return to_html(fmap, f"{title} — {inputs.scope.title}", inputs.lang)
 
 
 def select_scopes(
@@ -44,10 +50,10 @@ def select_scopes(
 
 
 def render_scope_map(
-    session: Session, scope: Scope, kind: str, category: str | None, lang: str, tiles: bool
+    session: Session, scope: Scope, kind: str, params: MapParameters, lang: str, tiles: bool
 ) -> str:
-    """Read what the map of `scope` needs and render its `kind` map."""
-    return render_map(session, load_inputs(session, scope, category, lang, tiles), kind)
+    """Read what the map of `scope` needs and render its `kind` map with `params`."""
+    return render_map(session, load_inputs(session, scope, params, lang, tiles), kind)
 
 
 @dataclass(frozen=True)
@@ -73,14 +79,18 @@ def write_maps(
     session: Session,
     scopes: list[Scope],
     out_dir: Path,
-    category: str | None,
+    params: MapParameters,
     lang: str,
     tiles: bool,
+    categories: list[str | None] | None = None,
 ) -> list[Written]:
-    """Render the coverage and gap maps of each scope into `out_dir`."""
+    """Render the coverage and gap maps of each scope (for each of `categories`, default the
+    category of `params`) into `out_dir`."""
+    chosen = [params.category] if categories is None else categories
     written = []
-    for scope in track(scopes, len(scopes), "Mappe / maps"):
-        inputs = load_inputs(session, scope, category, lang, tiles)
+    jobs = [(scope, category) for scope in scopes for category in chosen]
+    for scope, category in track(jobs, len(jobs), "Mappe / maps"):
+        inputs = load_inputs(session, scope, replace(params, category=category), lang, tiles)
         for kind in KINDS:
             relative = map_path(scope, kind, category, lang)
             target = out_dir / relative
@@ -128,5 +138,8 @@ def write_index(out_dir: Path, scopes: list[Scope], written: list[Written], lang
 
 
 def _link_text(written: Written) -> str:
-    category = written.category or label("all_categories", written.lang)
+    category = written.category or label(
+        map_title(written.kind, None) if written.kind == "gaps" else "all_categories",
+        written.lang,
+    )
     return f"{category} ({written.lang})"

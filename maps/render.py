@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
-import mapclassify
+import numpy as np
 import pandas as pd
 from branca.element import Element
 from sqlalchemy.orm import Session
 
 from maps import data
 from maps.assets import TEMPLATES, external_references, make_offline
-from maps.data import DataVersion, Run, Scope
-from maps.labels import label, number
+from maps.data import DataVersion, MapParameters, Run, Scope
+from maps.labels import LABELS, label, number
 from maps.layers import (
     add_area_layer,
     add_catchment_rings,
@@ -58,16 +58,21 @@ class Panel:
 
 @dataclass
 class MapInputs:
-    """What both maps read: scope, options, comuni ready to draw, services and labels."""
+    """What both maps read: scope, parameters, comuni ready to draw, services and labels."""
 
     scope: Scope
-    category: str | None
+    params: MapParameters
     lang: str
     tiles: bool
     comuni: gpd.GeoDataFrame
     services: pd.DataFrame
     categories: dict[str, str]
     version: DataVersion
+
+    @property
+    def category(self) -> str | None:
+        """The map's category code (None: all services)."""
+        return self.params.category
 
     @property
     def codes(self) -> list[int]:
@@ -83,18 +88,46 @@ class MapInputs:
 
 
 def load_inputs(
-    session: Session, scope: Scope, category: str | None, lang: str, tiles: bool
+    session: Session, scope: Scope, params: MapParameters, lang: str, tiles: bool
 ) -> MapInputs:
     """Read and prepare what a map of `scope` shows (polygons simplified together, rounded)."""
-    check_category(session, category)
+    check_category(session, params.category)
+    params.analysis("access")  # refuse an impossible parameter before reading anything
     comuni = data.comuni(session, scope)
     tolerance = AREA_TOLERANCE_DEG if scope.area_code else REGION_TOLERANCE_DEG
     comuni["geom"] = simplify_coverage(comuni.geometry, tolerance)
-    found = data.services(session, [int(code) for code in comuni.code], category)
+    found = data.services(session, [int(code) for code in comuni.code], params.category)
     labels = data.categories(session, lang)
     return MapInputs(
-        scope, category, lang, tiles, comuni, found, labels, data.data_version(session)
+        scope, params, lang, tiles, comuni, found, labels, data.data_version(session)
     )
+
+
+def demand_text(run: Run, lang: str) -> str:
+    """The population a run's rates are per, with its year: 'stranieri residenti (2024)'."""
+    text = label(f"demand_{run.demand}", lang)
+    return f"{text} ({run.demand_year})" if run.demand_year else text
+
+
+def parameter_rows(run: Run, categories: dict[str, str], lang: str) -> dict[str, str]:
+    """A run's parameters as the panel shows them: labels in `lang`, values spelled out."""
+    rows: dict[str, str] = {}
+    for key, value in run.parameters.items():
+        if key == "kind" or value is None:
+            continue
+        if key == "category_code":
+            key, value = "category", categories.get(value, value)
+        elif key == "demand":
+            value = demand_text(run, lang)
+        elif key == "supply":
+            value = label(f"supply_{value}", lang)
+        elif key == "method":
+            value = str(value).upper()
+        elif isinstance(value, float):
+            value = number(value, lang, 1)
+        name = f"parameter_{key}"
+        rows[label(name, lang) if name in LABELS else key] = _parameter_text(value)
+    return rows
 
 
 def base_panel(inputs: MapInputs, kind: str, runs: list[Run]) -> Panel:
@@ -109,14 +142,20 @@ def base_panel(inputs: MapInputs, kind: str, runs: list[Run]) -> Panel:
     if inputs.version.services_updated_at is not None:
         facts.append((label("data_date", lang), f"{inputs.version.services_updated_at:%Y-%m-%d}"))
     parameters: dict[str, str] = {}
-    for run in runs:
+    if len(runs) == 1:
         facts.append(
             (
-                f"{label('analysis', lang)} ({run.kind})",
-                label("run", lang, id=run.id, date=f"{run.created_at:%Y-%m-%d}"),
+                f"{label('analysis', lang)} ({runs[0].kind})",
+                label("run", lang, id=runs[0].id, date=f"{runs[0].created_at:%Y-%m-%d}"),
             )
         )
-        parameters |= {key: _parameter_text(value) for key, value in run.parameters.items()}
+    elif runs:
+        ids = ", ".join(str(run.id) for run in runs)
+        facts.append((label("analysis", lang), label("runs", lang, count=len(runs), ids=ids)))
+    for run in runs:
+        parameters |= parameter_rows(run, inputs.categories, lang)
+    if len(runs) > 1:  # one run per category: the category is the map's subject, not a parameter
+        parameters.pop(label("parameter_category", lang), None)
     notes = [label("example_notice", lang)] if inputs.services.is_example.any() else []
     credits = [CREDIT] + ([label("osm_credit", lang)] if inputs.tiles else [])
     return Panel(
@@ -135,33 +174,72 @@ def _parameter_text(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
+MAX_DECIMALS = 8
+
+
+def _distinct_texts(values: list[float], lang: str, decimals: int) -> tuple[list[str], int]:
+    """`values` formatted with the fewest decimals (from `decimals`) that tell them apart."""
+    for places in range(decimals, MAX_DECIMALS + 1):
+        texts = [number(value, lang, places) for value in values]
+        if len(set(texts)) == len(texts):
+            return texts, places
+    return [number(value, lang, MAX_DECIMALS) for value in values], MAX_DECIMALS
+
+
+def class_breaks(positive: np.ndarray, k: int) -> list[float]:
+    """Upper bounds of at most `k` quantile classes of `positive`, each an observed value.
+
+    Every class holds at least one value above the previous bound, and the first class at
+    least two distinct values, so no class's lower bound equals its upper bound.
+    """
+    distinct = np.unique(positive)
+    cuts = np.quantile(positive, [i / k for i in range(1, k)], method="inverted_cdf")
+    breaks = sorted({float(distinct[distinct <= cut].max()) for cut in cuts})
+    breaks = [b for b in breaks if distinct[0] < b < distinct[-1]]
+    return [*breaks, float(distinct[-1])]
+
+
 def classify(
     values: pd.Series, palette: tuple[str, ...], lang: str, decimals: int, zero_text: str
 ) -> tuple[pd.Series, list[LegendEntry]]:
     """Colour each value by quantile class of the positive values (0 and missing apart).
 
-    Returns the colour per value and the legend with each class's bounds.
+    Up to `len(palette)` distinct positive values each get their own class, labelled by the
+    value ("tutti uguali" when there is one); more get quantile classes labelled
+    "lower – upper" with enough decimals to tell every bound apart. Zero has its own class;
+    missing and non-finite values are "no data". Returns the colour per value and the legend.
     """
-    colors = pd.Series(NO_DATA_COLOR, index=values.index)
-    colors[values == 0] = ZERO_COLOR
-    positive = values[values > 0]
-    legend = [LegendEntry(ZERO_COLOR, zero_text)] if (values == 0).any() else []
-    k = min(len(palette), positive.nunique())
-    if k == 1:
-        colors[positive.index] = palette[-1]
-        legend.append(LegendEntry(palette[-1], number(positive.iloc[0], lang, decimals)))
-    elif k > 1:
-        classes = mapclassify.Quantiles(positive.to_numpy(), k=k)
-        shades = palette[len(palette) - classes.k :]
-        colors[positive.index] = [shades[i] for i in classes.yb]
-        lower = positive.min()
-        for shade, upper in zip(shades, classes.bins, strict=True):
-            bounds = f"{number(lower, lang, decimals)} – {number(upper, lang, decimals)}"
-            legend.append(LegendEntry(shade, bounds))
-            lower = upper
-    if values.isna().any():
+    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = np.isfinite(numeric)
+    colors = np.full(len(numeric), NO_DATA_COLOR, dtype=object)
+    zero = finite & (numeric == 0)
+    colors[zero] = ZERO_COLOR
+    is_positive = finite & (numeric > 0)
+    positive = numeric[is_positive]
+    legend = [LegendEntry(ZERO_COLOR, zero_text)] if zero.any() else []
+    distinct = np.unique(positive)
+    if len(distinct) == 1:
+        colors[is_positive] = palette[-1]
+        text = f"{number(distinct[0], lang, decimals)} ({label('all_equal', lang)})"
+        legend.append(LegendEntry(palette[-1], text))
+    elif 1 < len(distinct) <= len(palette):
+        shades = np.array(palette[len(palette) - len(distinct) :], dtype=object)
+        texts, _ = _distinct_texts(list(distinct), lang, decimals)
+        colors[is_positive] = shades[np.searchsorted(distinct, positive)]
+        legend += [LegendEntry(shade, text) for shade, text in zip(shades, texts, strict=True)]
+    elif len(distinct) > len(palette):
+        uppers = class_breaks(positive, len(palette))
+        shades = np.array(palette[len(palette) - len(uppers) :], dtype=object)
+        colors[is_positive] = shades[np.searchsorted(uppers, positive)]
+        texts, _ = _distinct_texts([float(distinct[0]), *uppers], lang, decimals)
+        legend += [
+            LegendEntry(shade, f"{lower} – {upper}")
+            for shade, lower, upper in zip(shades, texts[:-1], texts[1:], strict=True)
+        ]
+    if not finite.all():
         legend.append(LegendEntry(NO_DATA_COLOR, label("no_data", lang)))
-    return colors, legend
+    return pd.Series(colors, index=values.index), legend
+
 
 def add_panel(fmap: folium.Map, panel: Panel) -> None:
     """Place the title, legend, notes, dates, parameters and credits over the map."""
@@ -193,6 +271,7 @@ class Choropleth:
     legend: list[LegendEntry]
     runs: list[Run]
     notes: list[str] = field(default_factory=list)
+    popups: list[str] | None = None
 
 
 def assemble(
@@ -205,6 +284,8 @@ def assemble(
     """Put a map together: comuni, area outlines, catchment rings, services and the panel."""
     lang = inputs.lang
     comuni = inputs.comuni.assign(fill=choropleth.colors.to_numpy(), tip=choropleth.tooltips)
+    if choropleth.popups is not None:
+        comuni["popup"] = choropleth.popups
     fmap = new_map(comuni, inputs.tiles, lang)
     add_comuni_layer(fmap, comuni, choropleth.layer_name)
     add_area_layer(fmap, comuni, lang)

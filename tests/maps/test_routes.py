@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.routes import maps as maps_routes
 from maps import publish
-from maps.data import list_scopes
+from maps.data import categories, list_scopes
 
 
 @pytest.fixture
@@ -46,7 +46,43 @@ def test_index_links_every_region_and_area(client, seeded):
     assert response.headers["content-type"].startswith("text/html")
     links = re.findall(r'href="([^"]+)"', response.text)
     assert "campania/coverage" in links and "campania/napoli/gaps" in links
-    assert len(links) == 2 * len(list_scopes(seeded))
+    assert "sicilia/gaps?category=SAN-STP" in links and "calabria/coverage?category=LEG" in links
+    every = 1 + len(categories(seeded, "it"))
+    assert len(set(links)) == len(links) == 2 * every * len(list_scopes(seeded))
+    assert "Tutela legale" in response.text
+
+
+def _legend_and_panel(page: str) -> tuple[str, str]:
+    legend = re.search(r'<div class="obs-legend-title">([^<]*)</div>', page).group(1)
+    panel = re.search(r'<details class="obs-parameters">(.*?)</details>', page, re.S).group(1)
+    return legend, panel
+
+
+def test_the_legend_and_panel_state_the_parameters_asked_for(client):
+    near = client.get("/maps/basilicata/gaps", params={"category": "SAN", "catchment_km": 5})
+    far = client.get("/maps/basilicata/gaps", params={"category": "SAN", "catchment_km": 30})
+    assert near.status_code == far.status_code == 200
+    assert near.headers["etag"] != far.headers["etag"]
+    (near_legend, near_panel), (far_legend, far_panel) = map(
+        _legend_and_panel, (near.text, far.text)
+    )
+    assert "<dt>Bacino (km)</dt><dd>5,0</dd>" in near_panel
+    assert "<dt>Bacino (km)</dt><dd>30,0</dd>" in far_panel
+    assert "<dt>Categoria</dt><dd>Salute</dd>" in near_panel
+    missing_near = client.get("/maps/basilicata/gaps", params={"catchment_km": 5}).text
+    missing_far = client.get("/maps/basilicata/gaps", params={"catchment_km": 30}).text
+    assert "Categorie senza servizi entro 5,0 km" in _legend_and_panel(missing_near)[0]
+    assert "Categorie senza servizi entro 30,0 km" in _legend_and_panel(missing_far)[0]
+    coverage = client.get("/maps/basilicata/coverage", params={"demand": "residents"}).text
+    legend = _legend_and_panel(coverage)[0]
+    assert re.fullmatch(r"Accessibilità \(indice 2SFCA\) per 10\.000 residenti \(\d{4}\)", legend)
+    assert "<dt>Domanda</dt><dd>residenti (" in _legend_and_panel(coverage)[1]
+
+
+def test_an_impossible_parameter_is_400(client):
+    response = client.get("/maps/basilicata/coverage", params={"method": "3sfca"})
+    assert response.status_code == 400
+    assert "method" in response.json()["detail"]
 
 
 def test_region_map_is_cached_until_the_services_change(client, renders, seeded):
@@ -71,7 +107,9 @@ def test_region_map_is_cached_until_the_services_change(client, renders, seeded)
 def test_area_gap_map_in_english(client):
     response = client.get("/maps/campania/napoli/gaps", params={"lang": "en"})
     assert response.status_code == 200
-    assert "Service gaps — Napoli (Campania)" in response.text
+    assert "Missing categories — Napoli (Campania)" in response.text
+    health = client.get("/maps/campania/napoli/gaps", params={"lang": "en", "category": "SAN"})
+    assert "Service gaps — Napoli (Campania)" in health.text
 
 
 @pytest.mark.parametrize(
