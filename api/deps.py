@@ -59,7 +59,7 @@ def require_area_key(
 
 
 @contextmanager
-def _app_session(request: Request) -> Iterator[Session]:
+def app_session(request: Request) -> Iterator[Session]:
     """A session from the app's session dependency, honouring its overrides (tests)."""
     made = request.app.dependency_overrides.get(get_session, get_session)()
     if isinstance(made, Session):
@@ -77,7 +77,7 @@ async def authenticate_early(request: Request) -> Operator:
     presented = bearer.credentials if bearer else await _api_key_header(request)
 
     def check() -> Operator:
-        with _app_session(request) as session:
+        with app_session(request) as session:
             return _holder(session, presented)
 
     request.state.operator = await run_in_threadpool(check)
