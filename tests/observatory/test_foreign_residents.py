@@ -1,6 +1,5 @@
 """Foreign residents of every year: the comuni of each region sum to the ISTAT region rows."""
 
-import pytest
 from sqlalchemy import text
 
 from observatory.foreign_residents import (
