@@ -103,13 +103,25 @@ def ensure_run(session: Session, params: Parameters) -> AnalysisRun:
     return run
 
 
+def stored_or_computed(
+    session: Session, params: Parameters, region: str | None, area: str | None
+) -> tuple[AnalysisRun, dict[str, Any]]:
+    """The run of `params` and the scope's filter values: two reads when the run is stored."""
+    from observatory.analysis.store import current, find_run
+
+    resolved, version, region_code = current(session, params, region, area)
+    run = find_run(session, resolved, version) if resolved.year is not None else None
+    if run is None:
+        run = ensure_run(session, params)
+    return run, {"region": region_code, "area": area}
+
+
 def group_stats(
     session: Session, params: Parameters, by: str, region: str | None = None,
     area: str | None = None, with_missing: bool = False,
 ) -> dict[str, Any]:
     """The run of `params` summed per `by` (region, province or area), with its parameters."""
-    scope = _scope(session, region, area)
-    run = ensure_run(session, params)
+    run, scope = stored_or_computed(session, params, region, area)
     code, name, join = GROUPINGS[by]
     rows = session.execute(
         text(GROUP_SQL.format(code=code, name=name, join=join, scope=SCOPE)),
@@ -172,13 +184,23 @@ def gap_document(
     from observatory.analysis.store import run_results
     from observatory.exports import export_metadata, geojson_bytes
 
-    _scope(session, region, area)
-    run = ensure_run(session, params)
-    results = run_results(session, run.id, region, area)
-    frame, metadata = run_export(run, results, region, area)
-    if only_gaps:
-        frame = frame[frame["is_gap"].fillna(False).astype(bool)]
-    return run, geojson_bytes(frame, export_metadata(metadata))
+    run, scope = stored_or_computed(session, params, region, area)
+    key = (run.id, scope["region"], area, only_gaps)
+    if key not in _documents:
+        results = run_results(session, run.id, region, area)
+        frame, metadata = run_export(run, results, region, area)
+        if only_gaps:
+            frame = frame[frame["is_gap"].fillna(False).astype(bool)]
+        _documents[key] = geojson_bytes(frame, export_metadata(metadata))
+        while len(_documents) > DOCUMENTS_KEPT:
+            _documents.pop(next(iter(_documents)))
+    return run, _documents[key]
+
+
+# The last gap files written, per run and scope (a run never changes: a new data version
+# gives a new run id), so a repeated download is not rebuilt. Per process.
+DOCUMENTS_KEPT = 8
+_documents: dict[tuple[int, int | None, str | None, bool], bytes] = {}
 
 
 MISSING_SQL = """
