@@ -9,6 +9,7 @@ states its parameters. pandas / geopandas are imported inside the functions that
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import text
@@ -100,6 +101,7 @@ def ensure_run(session: Session, params: Parameters) -> AnalysisRun:
 
     run = run_analysis(session, params)
     session.commit()
+    remember_years(session)
     return run
 
 
@@ -275,3 +277,77 @@ def missing_categories(
         "region": listed(per_region),
         "municipalities": list(comuni.values()),
     }
+
+
+STORED_SQL = """
+WITH now AS (
+    SELECT (SELECT version FROM data_version WHERE id = 1) AS version,
+        coalesce(CAST(%(year)s AS int),
+                 (SELECT max(year) FROM population WHERE indicator = %(demand)s)) AS year,
+        (SELECT code FROM region WHERE code::text = %(region)s
+                                    OR lower(name) = lower(%(region)s)) AS region_code,
+        EXISTS (SELECT 1 FROM territorial_area WHERE code = %(area)s) AS area_exists
+), run AS (
+    SELECT r.id, r.parameters, r.created_at, r.data_version
+    FROM analysis_run r, now
+    WHERE r.parameters_hash = (CAST(%(hashes)s AS jsonb) ->> now.year::text)
+      AND r.data_version = now.version
+      AND (CAST(%(region)s AS text) IS NULL OR now.region_code IS NOT NULL)
+      AND (CAST(%(area)s AS text) IS NULL OR now.area_exists)
+    ORDER BY r.id DESC LIMIT 1
+)
+SELECT json_build_object(
+    'parameters', run.parameters || jsonb_build_object(
+        'by', CAST(%(by)s AS text), 'region', CAST(%(region)s AS text),
+        'area', CAST(%(area)s AS text)),
+    'run', json_build_object('id', run.id, 'created_at', run.created_at,
+                             'data_version', run.data_version),
+    'units', CAST(%(units)s AS json),
+    'groups', coalesce((SELECT json_agg(g) FROM ({groups}) g), '[]'))
+FROM run
+"""
+STORED_SCOPE = """
+r.run_id = (SELECT id FROM run)
+AND ((SELECT region_code FROM now) IS NULL OR m.region_code = (SELECT region_code FROM now))
+AND (CAST(%(area)s AS text) IS NULL OR m.code IN (
+    SELECT municipality_code FROM area_municipality WHERE area_code = %(area)s))
+"""
+# Years with population figures, per indicator, as last seen by this process: the stored
+# lookup hashes the parameters for each (a year not listed yet just misses once).
+_known_years: dict[str, set[int]] = {}
+
+
+def remember_years(session: Session) -> None:
+    """Refresh the years known per indicator (after a computation, say)."""
+    rows = session.execute(text("SELECT DISTINCT indicator, year FROM population")).all()
+    _known_years.clear()
+    for indicator, year in rows:
+        _known_years.setdefault(indicator, set()).add(int(year))
+
+
+async def stored_group_stats(
+    conn: Any, params: Parameters, by: str, region: str | None, area: str | None
+) -> bytes | None:
+    """`group_stats` (JSON, no missing categories) in one read when the run is stored, else None.
+
+    `conn` is an async psycopg connection of the API pool: no threadpool, no ORM.
+    """
+    import dataclasses
+
+    from psycopg import sql
+
+    from observatory.pool import fetch_row
+
+    years = [params.year] if params.year is not None else _known_years.get(params.demand, ())
+    hashes = {str(y): dataclasses.replace(params, year=y).digest() for y in years}
+    if not hashes:
+        return None
+    code, name, join = GROUPINGS[by]
+    groups = GROUP_SQL.format(code=code, name=name, join=join, scope=STORED_SCOPE)
+    statement = sql.SQL(STORED_SQL.format(groups=groups))  # noqa: S608 (fixed text)
+    row = await fetch_row(conn, statement, {
+        "year": params.year, "demand": params.demand, "region": region, "area": area,
+        "hashes": json.dumps(hashes), "by": by,
+        "units": json.dumps({k: v for k, v in UNITS.items() if k != "missing_categories"}),
+    })
+    return None if row is None else row[0]

@@ -143,6 +143,27 @@ def test_coverage_summary_is_computed_with_the_asked_parameters(api_client, api_
     assert seeded and body["run"]["id"] not in seeded
 
 
+@pytest.mark.parametrize("region", [None, "campania", "15"])
+def test_a_stored_summary_is_read_in_one_statement_and_equals_the_computed_one(
+    api_client, monkeypatch, region
+):
+    from observatory.analysis import results
+
+    params = {"category": "SAN", "catchment_km": 15, "region": region, "method": "e2sfca"}
+    params = {k: v for k, v in params.items() if v is not None}
+    computed = api_client.get("/stats/access", params=params)
+    assert computed.status_code == 200, computed.text
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("the stored run must be read without the threadpool")
+
+    monkeypatch.setattr(results, "group_stats", not_called)
+    stored = api_client.get("/stats/access", params=params)
+    assert stored.status_code == 200, stored.text
+    assert stored.json() == computed.json()
+    assert stored.json()["parameters"]["sigma_km"] == 7.5
+
+
 def test_unknown_kind_and_category_are_problems(api_client):
     assert_problem(api_client.get("/stats/volume"), 400, "kind")
     assert_problem(api_client.get("/stats/density", params={"category": "XYZ"}), 404, "XYZ")
