@@ -131,6 +131,8 @@ REGION_SUMMARY = SQL(
         'code', code, 'name', name, 'municipalities', municipalities, 'areas', areas,
         'residents', residents, 'foreign_residents', foreign_residents, 'services', services,
         'services_per_10k_residents', round(services * 10000.0 / nullif(residents, 0), 3),
+        'services_per_10k_foreign_residents',
+        round(services * 10000.0 / nullif(foreign_residents, 0), 3),
         'services_by_category', services_by_category) ORDER BY code), '[]'::json)
     FROM summary
     """

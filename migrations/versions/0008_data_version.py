@@ -41,9 +41,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_analysis_run_version", "analysis_run", ["parameters_hash", "data_version"]
     )
+    # the latest year of an indicator, read by every analysis request
+    op.create_index("ix_population_indicator_year", "population", ["indicator", "year"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_population_indicator_year", "population")
     op.drop_index("ix_analysis_run_version", "analysis_run")
     op.drop_column("analysis_run", "data_version")
     for table in TABLES:

@@ -338,6 +338,11 @@ async def stored_group_stats(
 
     from observatory.pool import fetch_row
 
+    if params.year is None and params.demand not in _known_years:
+        found = await fetch_row(conn, sql.SQL(
+            "SELECT array_agg(DISTINCT year) FROM population WHERE indicator = %(demand)s"
+        ), {"demand": params.demand})
+        _known_years[params.demand] = set(found[0] or []) if found else set()
     years = [params.year] if params.year is not None else _known_years.get(params.demand, ())
     hashes = {str(y): dataclasses.replace(params, year=y).digest() for y in years}
     if not hashes:
