@@ -13,7 +13,7 @@ from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from observatory import keys
-from observatory.db import new_session
+from observatory.db import get_engine, new_session
 from observatory.errors import NotAuthenticated
 from observatory.keys import Operator
 from observatory.settings import get_settings
@@ -57,9 +57,14 @@ def require_area_key(
 
 
 @contextmanager
-def _app_session(request: Request) -> Iterator[Session]:
-    """A session from the app's session dependency, honouring its overrides (tests)."""
-    made = request.app.dependency_overrides.get(get_session, get_session)()
+def app_session(request: Request) -> Iterator[Session]:
+    """A session on the app's database (the one its pool opened on), or the test override."""
+    override = request.app.dependency_overrides.get(get_session)
+    if override is None:
+        with new_session(get_engine(getattr(request.app.state, "database_url", None))) as session:
+            yield session
+        return
+    made = override()
     if isinstance(made, Session):
         yield made
         return
@@ -75,7 +80,7 @@ async def authenticate_early(request: Request) -> Operator:
     presented = bearer.credentials if bearer else await _api_key_header(request)
 
     def check() -> Operator:
-        with _app_session(request) as session:
+        with app_session(request) as session:
             return _holder(session, presented)
 
     request.state.operator = await run_in_threadpool(check)

@@ -27,6 +27,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """
     settings = get_settings()
     app.state.pool = await open_pool(settings.sqlalchemy_url, settings.db_wait_s)
+    app.state.database_url = settings.sqlalchemy_url  # sync sessions of the analysis routes
     gc.collect()
     gc.freeze()
     try:

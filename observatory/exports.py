@@ -18,6 +18,7 @@ import shapely
 
 from observatory.csvcell import safe_cell
 from observatory.errors import InvalidInput
+from observatory.foreign_residents import CREDIT as FOREIGN_CREDIT
 from observatory.geography import CREDIT
 
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".csv": "csv"}
@@ -49,7 +50,7 @@ def rfc7946_geometry(geometry: shapely.Geometry | None) -> dict[str, Any] | None
     return json.loads(shapely.to_geojson(shapely.orient_polygons(rounded, exterior_cw=False)))
 
 
-def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: dict[str, Any]) -> None:
+def geojson_bytes(frame: gpd.GeoDataFrame, metadata: dict[str, Any]) -> bytes:
     """A FeatureCollection in WGS84 without `crs`, with `metadata` as top-level members."""
     frame = frame.to_crs(4326) if frame.crs is not None else frame
     columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -64,7 +65,43 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: dict[str, Any])
         )
     ]
     document = {"type": "FeatureCollection", **metadata, "features": features}
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY))
+    return orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: Path, metadata: dict[str, Any]) -> None:
+    """`geojson_bytes` written to `path`."""
+    path.write_bytes(geojson_bytes(frame, metadata))
+
+
+def _csv_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading apostrophe."""
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
+            table[column] = table[column].map(safe_cell)
+    return table
+
+
+def _check_dialect(dialect: str) -> bool:
+    """True for the Italian dialect; raise on an unknown one."""
+    if dialect not in CSV_DIALECTS:
+        raise InvalidInput(f"unknown CSV dialect {dialect!r}: choose one of {CSV_DIALECTS}")
+    return dialect == "it"
+
+
+def csv_bytes(table: pd.DataFrame, dialect: str, metadata: dict[str, Any]) -> bytes:
+    """CSV of `table` whose first line is `# ` + the metadata (parameters) as JSON.
+
+    Read it with `pandas.read_csv(..., skiprows=1)` (R: `read.csv(skip = 1)`). Dialect `it`:
+    `;` separator, decimal comma, UTF-8 with BOM.
+    """
+    italian = _check_dialect(dialect)
+    note = "# " + json.dumps(metadata, ensure_ascii=False, default=str) + "\n"
+    body = _csv_table(table).to_csv(
+        index=False, sep=";" if italian else ",", decimal="," if italian else ".",
+        lineterminator="\n",
+    )
+    return ("\ufeff" if italian else "").encode() + (note + body).encode()
 
 
 def write_csv(frame: gpd.GeoDataFrame, path: Path, dialect: str, metadata: dict[str, Any]) -> None:
@@ -72,15 +109,10 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, dialect: str, metadata: dict[
 
     Dialect `it`: `;` separator, decimal comma, UTF-8 with BOM (Excel in Italian opens it).
     """
-    if dialect not in CSV_DIALECTS:
-        raise InvalidInput(f"unknown CSV dialect {dialect!r}: choose one of {CSV_DIALECTS}")
-    table = pd.DataFrame(frame).drop(columns=[frame.geometry.name])
-    for column in table.columns:
-        if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
-            table[column] = table[column].map(safe_cell)
+    italian = _check_dialect(dialect)
+    table = _csv_table(pd.DataFrame(frame).drop(columns=[frame.geometry.name]))
     parameters = json.dumps(metadata.get("parameters", {}), ensure_ascii=False)
     table["parameters"] = safe_cell(parameters)
-    italian = dialect == "it"
     table.to_csv(
         path, index=False, sep=";" if italian else ",", decimal="," if italian else ".",
         encoding="utf-8-sig" if italian else "utf-8",
@@ -105,7 +137,7 @@ def write_export(
     csv_dialect: str = "standard",
 ) -> None:
     """Write `frame` to `path` in the format its suffix names, crediting the sources."""
-    metadata = {**metadata, "attribution": CREDIT, "license": "CC-BY-4.0"}
+    metadata = export_metadata(metadata)
     kind = export_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "geojson":
@@ -114,3 +146,11 @@ def write_export(
         write_gpkg(frame, path, layer, metadata)
     else:
         write_csv(frame, path, csv_dialect, metadata)
+
+
+def export_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """`metadata` with the attribution and licence every file and answer carries."""
+    attribution = CREDIT
+    if "parameters" in metadata:
+        attribution = f"{CREDIT}; {FOREIGN_CREDIT}"
+    return {**metadata, "attribution": attribution, "license": "CC-BY-4.0"}

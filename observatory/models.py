@@ -277,6 +277,7 @@ class AnalysisRun(Base):
     parameters_hash: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

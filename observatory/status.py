@@ -19,7 +19,7 @@ class Status:
     municipalities: int
     categories: int
     areas: list[tuple[str, str, int]] = field(default_factory=list)
-    population: list[tuple[str, str, int, int]] = field(default_factory=list)
+    population: list[tuple[str, str, int, int]] = field(default_factory=list)  # latest years
     services: int = 0
     services_by_area: list[tuple[str, str, int]] = field(default_factory=list)
     services_by_category: list[tuple[str, str, int]] = field(default_factory=list)
@@ -49,6 +49,8 @@ def collect_status(session: Session) -> Status:
     population = session.execute(
         text(
             "SELECT r.name, p.indicator, p.year, sum(p.value)::bigint FROM population p "
+            "JOIN (SELECT indicator, max(year) AS year FROM population GROUP BY indicator) "
+            "latest USING (indicator, year) "
             "JOIN municipality m ON m.code = p.municipality_code "
             "JOIN region r ON r.code = m.region_code "
             "GROUP BY r.name, p.indicator, p.year ORDER BY r.name, p.indicator, p.year"

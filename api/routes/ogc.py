@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from api.deps import ConnectionDep
+from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
 from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
@@ -20,6 +21,7 @@ from api.responses import (
     page_links,
 )
 from observatory import features
+from observatory.analysis.results import ensure_run
 from observatory.features import ItemsQuery, Provider
 
 router = APIRouter(tags=["OGC API - Features"])
@@ -120,6 +122,18 @@ async def collections(request: Request, conn: ConnectionDep, f: FormatQuery = No
     return _respond(request, f, document, "Collections")
 
 
+async def _resolved(request: Request, provider: Provider) -> Provider:
+    """A gaps collection gets the run of its parameters on the current data (computed once)."""
+    if isinstance(provider, features.Gaps):
+
+        def ensure() -> int:
+            with app_session(request) as session:
+                return ensure_run(session, provider.parameters()).id
+
+        provider.run_id = await run_in_threadpool(ensure)
+    return provider
+
+
 @router.get("/collections/{collection_id}", summary="One collection")
 async def collection(
     request: Request, collection_id: CollectionId, conn: ConnectionDep, f: FormatQuery = None
@@ -144,7 +158,7 @@ async def items(
     f: FormatQuery = None,
 ) -> Response:
     """A page of features: bbox, property filters, limit/offset paging with next/prev links."""
-    provider = await features.get_provider(conn, collection_id)
+    provider = await _resolved(request, await features.get_provider(conn, collection_id))
     query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters)
     page = await provider.items(conn, query)
     collection_link = link(
@@ -172,7 +186,7 @@ async def item(
     f: FormatQuery = None,
 ) -> Response:
     """One feature, with links to itself and its collection."""
-    provider = await features.get_provider(conn, collection_id)
+    provider = await _resolved(request, await features.get_provider(conn, collection_id))
     feature = await provider.item(conn, feature_id)
     href = f"{_base(request)}/collections/{provider.id}"
     links = [

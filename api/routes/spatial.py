@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
-from api.deps import ConnectionDep
+from api.analysis import (
+    AnalysisQuery,
+    Area,
+    Category,
+    Demand,
+    GapFile,
+    MissingAnswer,
+    Region,
+    StatsAnswer,
+)
+from api.deps import ConnectionDep, app_session
 from api.params import (
     MAX_CODE,
     BboxDep,
@@ -16,9 +28,18 @@ from api.params import (
     LimitDep,
     OffsetDep,
     ServiceFiltersDep,
-    parse_category,
 )
-from api.responses import GEOJSON, JSON, feature_collection, geojson_route, link, page_links
+from api.responses import (
+    GEOJSON,
+    JSON,
+    feature_collection,
+    geojson_route,
+    json_response,
+    link,
+    page_links,
+)
+from observatory.analysis import results
+from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, DEFAULT_DEMAND
 from observatory.features import ItemsQuery, spatial
 
 router = APIRouter(tags=["spatial queries"])
@@ -82,47 +103,119 @@ async def region_summary(
     return Response(await spatial.region_summary(conn, region), media_type=JSON)
 
 
-@router.get("/stats/{kind}", summary="Stored analysis per region, province or area")
-async def analysis_summary(
-    conn: ConnectionDep,
-    kind: Literal["density", "coverage", "access", "gaps"],
-    category: Annotated[str | None, Query(description="category code; none = all")] = None,
-    by: Literal["region", "province", "area"] = "region",
+FORMATS = {"json": JSON, "csv": "text/csv; charset=utf-8", "geojson": GEOJSON}
+STATS_CONTENT = {
+    "content": {"text/csv": {}, GEOJSON: {}},
+    "description": "JSON (schema below); format=csv: a `#` line with the parameters as JSON, "
+    "then one row per group; format=geojson: a FeatureCollection of the group polygons.",
+}
+
+
+def _in_threadpool(request: Request, work: Callable[[Session], Any]) -> Awaitable[Any]:
+    """Run `work` with a sync session of the app in the threadpool (computations block)."""
+
+    def call() -> Any:
+        with app_session(request) as session:
+            return work(session)
+
+    return run_in_threadpool(call)
+
+
+@router.get(
+    "/stats/missing",
+    summary="Categorie mancanti / what is missing where, per comune and area",
+    response_model=MissingAnswer,
+)
+async def missing(
+    request: Request,
+    region: Region = None,
+    area: Area = None,
+    catchment_km: Annotated[float, Query(
+        gt=0, le=500, description="a category is missing for a comune with no service of it "
+        "within this geodesic distance (km)")] = DEFAULT_CATCHMENT_KM,
+    demand: Annotated[Demand, Query(description="demand of the coverage runs")] = DEFAULT_DEMAND,
+    year: Annotated[int | None, Query(ge=1900, le=2200, description="population year; "
+                                      "default the latest loaded")] = None,
 ) -> Response:
-    """Density, coverage, access or gaps of the latest analysis run, summed per group."""
-    code = parse_category(category) if category is not None else None
-    return Response(await spatial.analysis_summary(conn, kind, code, by), media_type=JSON)
+    """Top-level categories with no service within the catchment, per comune, area, region.
+
+    Each missing category carries the foreign residents of the comuni that lack it.
+    """
+    answer = await _in_threadpool(request, lambda session: results.missing_categories(
+        session, catchment_km, demand, year, region, area))
+    return json_response(answer)
 
 
-@geojson_route(
-    router,
+@router.get(
+    "/stats/{kind}",
+    summary="Analysis per region, province or area, computed with the given parameters",
+    response_model=StatsAnswer,
+    responses={200: STATS_CONTENT},
+)
+async def analysis_summary(
+    request: Request,
+    kind: Literal["density", "coverage", "access", "gaps"],
+    analysis: Annotated[AnalysisQuery, Depends()],
+    category: Category = None,
+    by: Annotated[Literal["region", "province", "area"], Query(
+        description="group the comuni per region, province or territorial area")] = "region",
+    region: Region = None,
+    area: Area = None,
+    format: Annotated[Literal["json", "csv", "geojson"], Query(  # noqa: A002
+        description="json (default), csv or geojson")] = "json",
+    csv_dialect: Annotated[Literal["standard", "it"], Query(
+        description="CSV: standard (, and .) or it (; and decimal comma, BOM)")] = "standard",
+) -> Response:
+    """Density, coverage, access or gaps summed per group; `parameters` states what was computed.
+
+    Units: services_per_10k per 10,000 of the demand population (foreign residents by
+    default), services_per_100km2 per 100 km², coverage_share 0-1, access_per_10k per
+    10,000 persons. by=area adds missing_categories (top-level categories with no service
+    within catchment_km somewhere in the area, with the foreign residents affected).
+    """
+    params = analysis.parameters(kind, category)
+    if format == "json" and by != "area":
+        async with request.app.state.pool.connection() as conn:
+            stored = await results.stored_group_stats(conn, params, by, region, area)
+        if stored is not None:  # the stored run answered in one read on the async pool
+            return Response(stored, media_type=JSON)
+
+    def work(session: Session) -> bytes:
+        stats = results.group_stats(session, params, by, region, area, with_missing=by == "area")
+        if format == "csv":
+            return results.group_csv(stats, csv_dialect)
+        if format == "geojson":
+            return orjson.dumps(results.group_features(session, stats))
+        return orjson.dumps(stats)
+
+    return Response(await _in_threadpool(request, work), media_type=FORMATS[format])
+
+
+@router.get(
     "/exports/gaps/{category}",
-    "Download the latest gap analysis of a category (GeoJSON)",
-    "FeatureCollection (attachment)",
+    summary="Download a gap analysis (GeoJSON, RFC 7946), computed with the given parameters",
+    response_model=GapFile,
+    responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON attachment"}},
 )
 async def gaps_export(
     request: Request,
     category: str,
+    analysis: Annotated[AnalysisQuery, Depends()],
+    region: Region = None,
+    area: Area = None,
     only_gaps: Annotated[bool, Query(description="false: every comune analysed")] = True,
-) -> StreamingResponse:
-    """The gap comuni of the latest run, with the run's parameters, as a GeoJSON attachment."""
-    code = parse_category(category)
-    pool = request.app.state.pool
-    async with pool.connection() as conn:  # released before the download streams
-        run, run_id = await spatial.latest_run(conn, "gaps", code)
+) -> Response:
+    """The gap file of a category: the same file as `observatory analyze gaps --out x.geojson`.
 
-    async def body() -> AsyncIterator[bytes]:
-        yield b'{"type":"FeatureCollection","analysis":' + run + b',"features":['
-        async with pool.connection() as stream_conn:
-            first = True
-            async for feature in spatial.stream_gap_features(stream_conn, code, run_id, only_gaps):
-                yield feature if first else b"," + feature
-                first = False
-        yield b"]}"
-
-    filename = f"gaps-{code}-run{run_id}.geojson"
-    return StreamingResponse(
-        body(),
-        media_type=GEOJSON,
+    Comuni with their ISTAT code as 6-character text, area code and name, gap_rank (1 = most
+    unmet demand within the file), the run, its parameters, attribution and licence.
+    """
+    params = analysis.parameters("gaps", category)
+    run, body = await _in_threadpool(request, lambda session: results.gap_document(
+        session, params, region, area, only_gaps))
+    scope = "-".join(str(part) for part in (region, area) if part)
+    filename = f"gaps-{params.category_code}{'-' + scope if scope else ''}-run{run.id}.geojson"
+    return Response(
+        body, media_type=GEOJSON,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,5 +1,7 @@
 """Density, coverage, accessibility (2SFCA / E2SFCA) and gaps, stored as analysis runs.
 
-Read results through `observatory.analysis.store` (`run_analysis`, `latest_run`,
-`run_results`) and aggregate them with `observatory.analysis.summary.summarise`.
+Ask for a result by its parameters with `observatory.analysis.store.run_analysis` (stored
+run of these parameters on the current data version, or computed now), read it with
+`run_results`, aggregate with `observatory.analysis.summary.summarise`; the API reads
+through `observatory.analysis.results`.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -40,9 +41,26 @@ def population_year(session: Session, indicator: str) -> int | None:
     ).scalar()
 
 
-def load_population(session: Session, indicator: str) -> tuple[pd.Series, int | None]:
-    """Latest figures of `indicator` per comune code, and their year (empty when not loaded)."""
-    year = population_year(session, indicator)
+def resolve_year(session: Session, indicator: str, year: int | None) -> int | None:
+    """`year` when `indicator` has figures for it; the latest year when None; else raise."""
+    if year is None:
+        return population_year(session, indicator)
+    loaded = session.execute(
+        text("SELECT DISTINCT year FROM population WHERE indicator = :indicator ORDER BY 1"),
+        {"indicator": indicator},
+    ).scalars().all()
+    if year not in loaded:
+        raise InvalidInput(
+            f"no {indicator} figures for {year}: loaded years {list(loaded) or 'none'}"
+        )
+    return year
+
+
+def load_population(
+    session: Session, indicator: str, year: int | None = None
+) -> tuple[pd.Series, int | None]:
+    """Figures of `indicator` per comune code for `year` (default the latest), and the year."""
+    year = resolve_year(session, indicator, year)
     if year is None:
         return pd.Series(dtype=float), None
     rows = session.execute(text(POPULATION_SQL), {"indicator": indicator, "year": year}).all()
@@ -50,19 +68,23 @@ def load_population(session: Session, indicator: str) -> tuple[pd.Series, int | 
     return values, int(year)
 
 
-def load_municipalities(session: Session) -> pd.DataFrame:
+def load_municipalities(
+    session: Session, years: Mapping[str, int | None] | None = None
+) -> pd.DataFrame:
     """Comuni indexed by code: names, province, region, area, km², point, both populations.
 
-    `residents` and `foreign_residents` are NaN where the source has no row for the comune
-    (or the indicator is not loaded); `attrs` holds the year of each indicator.
+    `years` picks the year of an indicator (default its latest). `residents` and
+    `foreign_residents` are NaN where the source has no row for the comune (or the
+    indicator is not loaded); `attrs` holds the year of each indicator.
     """
+    years = years or {}
     geography_year = loaded_year(session)
     frame = pd.DataFrame(
         session.execute(text(MUNICIPALITIES_SQL)).mappings().all()
     ).set_index("code")
     frame.attrs["geography_year"] = geography_year
     for indicator in INDICATORS:
-        values, year = load_population(session, indicator)
+        values, year = load_population(session, indicator, years.get(indicator))
         frame[indicator] = values.reindex(frame.index)
         frame.attrs[f"{indicator}_year"] = year
         missing = frame.loc[frame[indicator].isna(), "name"]

@@ -1,4 +1,4 @@
-"""Density: active services per 10,000 residents, per 1,000 foreign residents, per 100 km²."""
+"""Density: active services per 10,000 residents, per 10,000 foreign residents, per 100 km²."""
 
 from __future__ import annotations
 
@@ -28,6 +28,6 @@ def densities(
 
     return {
         "per_10k_residents": per(residents, 10_000),
-        "per_1k_foreign_residents": per(foreign_residents, 1_000),
+        "per_10k_foreign_residents": per(foreign_residents, 10_000),
         "per_100km2": per(area_km2, 100),
     }

@@ -11,6 +11,7 @@ from observatory.errors import InvalidInput
 
 KINDS = ("density", "coverage", "access", "gaps")
 DEFAULT_CATCHMENT_KM = 20.0
+DEFAULT_DEMAND = "foreign_residents"
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,14 @@ class Parameters:
 
     kind: str
     category_code: str | None = None
-    demand: str = "residents"
+    demand: str = DEFAULT_DEMAND
     catchment_km: float = DEFAULT_CATCHMENT_KM
     method: str = "2sfca"
     sigma_km: float | None = None
     supply: str = "count"
     threshold_per_10k: float | None = None
     percentile: float | None = None
+    year: int | None = None  # population year of the demand; None: the latest loaded
 
     def __post_init__(self) -> None:
         """Refuse impossible values with a message that says which."""
@@ -50,6 +52,8 @@ class Parameters:
             raise InvalidInput("give a threshold or a percentile, not both")
         if self.percentile is not None and not 0 <= self.percentile <= 100:
             raise InvalidInput("the percentile must be between 0 and 100")
+        if self.year is not None and not 1900 <= self.year <= 2200:
+            raise InvalidInput(f"population year {self.year} is not a plausible year")
         if self.kind != "gaps" and (self.threshold_per_10k, self.percentile) != (None, None):
             raise InvalidInput("a threshold or percentile applies to gaps only")
 
@@ -76,6 +80,7 @@ class Parameters:
         """The parameters this kind uses, with defaults filled in (what runs are keyed on)."""
         values: dict[str, Any] = {
             "kind": self.kind, "category_code": self.category_code, "demand": self.demand,
+            "year": self.year,
         }
         if self.uses_catchment:
             values["catchment_km"] = float(self.catchment_km)

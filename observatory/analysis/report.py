@@ -15,10 +15,11 @@ from observatory.exports import write_export
 from observatory.models import AnalysisRun
 
 EXPORT_COLUMNS = (
-    "municipality_code", "name", "province", "region", "area", "demand", "demand_missing",
-    "services_count", "nearest_km", "services_within", "covered", "access_index",
+    "municipality_code", "name", "province", "region", "area", "area_name", "demand",
+    "demand_missing", "services_count", "nearest_km", "services_within", "covered",
+    "access_index",
     "access_per_10k", "unmet_demand", "is_gap", "gap_rank", "per_10k_residents",
-    "per_1k_foreign_residents", "per_100km2",
+    "per_10k_foreign_residents", "per_100km2",
 )
 
 # Stable field types whatever the kind leaves empty (GeoPackage, QGIS, R read them so).
@@ -27,7 +28,7 @@ EXPORT_TYPES = {
     **dict.fromkeys(("demand_missing", "covered", "is_gap"), "boolean"),
     **dict.fromkeys(
         ("demand", "nearest_km", "access_index", "access_per_10k", "unmet_demand",
-         "per_10k_residents", "per_1k_foreign_residents", "per_100km2"), "float64"
+         "per_10k_residents", "per_10k_foreign_residents", "per_100km2"), "float64"
     ),
 }
 
@@ -62,8 +63,8 @@ def run_metadata(
     run_summary["services_serving_nobody"] = len(run_summary.get("services_serving_nobody", []))
     return {
         "analysis_run": {"id": run.id, "kind": run.kind, "created_at": run.created_at.isoformat(),
-                         "summary": run_summary},
-        "parameters": run.parameters,
+                         "data_version": run.data_version, "summary": run_summary},
+        "parameters": {**run.parameters, "region": region, "area": area},
         "scope": {"region": region, "area": area},
         "snapshot": run.snapshot,
         **{
@@ -71,6 +72,13 @@ def run_metadata(
             for level in LEVELS
         },
     }
+
+
+def run_export(
+    run: AnalysisRun, results: gpd.GeoDataFrame, region: str | None, area: str | None
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The exported table of a run and its metadata: what every file of a run holds."""
+    return export_frame(results, run.kind), run_metadata(run, results, region, area)
 
 
 def write_run(
@@ -82,8 +90,7 @@ def write_run(
     csv_dialect: str = "standard",
 ) -> None:
     """Write per-comune `results` of `run` to `path` with the run's metadata."""
-    metadata = run_metadata(run, results, region, area)
-    frame = export_frame(results, run.kind)
+    frame, metadata = run_export(run, results, region, area)
     write_export(frame, path, metadata, f"analysis_{run.kind}", csv_dialect)
 
 

@@ -1,12 +1,17 @@
 """Stored analyses: one `analysis_run` per computation plus one `analysis_result` per comune.
 
-The API, the maps and the exports read these rows, so they all show the same computation.
-A run is keyed on its parameters' hash and the data snapshot it used: asking again on the
-same data returns the stored run instead of computing a new one.
+The API, the maps and the exports ask `run_analysis` for the result of given parameters and
+get exactly that one. A run is keyed on its parameters' hash and the data version (a number
+that triggers bump whenever services, categories, population, comuni or areas change, see
+migration 0008): the first request computes and stores, the next ones find the stored run with
+one indexed read, and any change of the data makes the next request compute again. Concurrent
+identical requests are serialised on an advisory lock on the hash: one computes, the others
+wait and read its run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,18 +22,23 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from observatory.analysis.compute import RESULT_COLUMNS, compute
-from observatory.analysis.demand import load_municipalities
-from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Parameters
+from observatory.analysis.demand import load_municipalities, resolve_year
+from observatory.analysis.parameters import (
+    DEFAULT_CATCHMENT_KM,
+    DEFAULT_DEMAND,
+    KINDS,
+    Parameters,
+)
 from observatory.analysis.supply import load_services, services_snapshot
 from observatory.db import copy_text
-from observatory.errors import NotFound
+from observatory.errors import InvalidInput, NotFound
 from observatory.geography import resolve_regions
 from observatory.models import AnalysisRun
 from observatory.progress import track
 
 log = logging.getLogger(__name__)
 VALUE_COLUMNS = (
-    "demand_missing", "gap_rank", "per_10k_residents", "per_1k_foreign_residents",
+    "demand_missing", "gap_rank", "per_10k_residents", "per_10k_foreign_residents",
     "per_100km2", "residents", "foreign_residents",
 )
 
@@ -86,15 +96,57 @@ def _store_results(session: Session, run_id: int, results: pd.DataFrame) -> None
     copy_text(session, COPY_RESULTS_SQL, table.to_csv(index=False, header=False))
 
 
-def find_run(
-    session: Session, params: Parameters, snapshot: dict[str, Any] | None = None
-) -> AnalysisRun | None:
-    """The newest stored run with these parameters (and this data snapshot, when given)."""
-    query = select(AnalysisRun).where(AnalysisRun.parameters_hash == params.digest())
-    for run in session.scalars(query.order_by(AnalysisRun.id.desc())):
-        if snapshot is None or run.snapshot == snapshot:
-            return run
-    return None
+def data_version(session: Session) -> int:
+    """The current data version (bumped by every change of what analyses read)."""
+    return int(session.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one())
+
+
+def resolved(session: Session, params: Parameters) -> Parameters:
+    """`params` with the population year filled in (the latest loaded when not given)."""
+    year = resolve_year(session, params.demand, params.year)
+    if year is None:
+        raise InvalidInput(
+            f"no {params.demand} population loaded: run `observatory geo load` "
+            "(or `observatory population load FILE`)"
+        )
+    return dataclasses.replace(params, year=int(year))
+
+
+CURRENT_SQL = """
+SELECT (SELECT version FROM data_version WHERE id = 1) AS version,
+       (SELECT max(year) FROM population WHERE indicator = :indicator) AS latest_year,
+       (SELECT code FROM region WHERE code::text = :region OR lower(name) = lower(:region))
+           AS region_code,
+       EXISTS (SELECT 1 FROM territorial_area WHERE code = :area) AS area_exists
+"""
+
+
+def current(
+    session: Session, params: Parameters, region: str | None = None, area: str | None = None
+) -> tuple[Parameters, int, int | None]:
+    """In one read: `params` with its year (latest when None), the data version, the region code.
+
+    Raises NotFound for an unknown region or area. A given year is checked when computing.
+    """
+    row = session.execute(text(CURRENT_SQL), {
+        "indicator": params.demand, "region": (region or "").strip(), "area": area,
+    }).one()
+    region_code = row.region_code
+    if region and region_code is None:
+        region_code = resolve_regions([region])[0]  # a slug; NotFound when unknown
+    if area is not None and not row.area_exists:
+        raise NotFound(f"unknown territorial area {area!r}: see `observatory status`")
+    if params.year is None and row.latest_year is not None:
+        params = dataclasses.replace(params, year=int(row.latest_year))
+    return params, int(row.version), region_code
+
+
+def find_run(session: Session, params: Parameters, version: int) -> AnalysisRun | None:
+    """The stored run of exactly these (resolved) parameters on data version `version`."""
+    query = select(AnalysisRun).where(
+        AnalysisRun.parameters_hash == params.digest(), AnalysisRun.data_version == version
+    )
+    return session.scalars(query.order_by(AnalysisRun.id.desc()).limit(1)).first()
 
 
 def run_analysis(
@@ -103,19 +155,30 @@ def run_analysis(
     municipalities: pd.DataFrame | None = None,
     services: pd.DataFrame | None = None,
 ) -> AnalysisRun:
-    """Compute and store `params` on the current data, or return the run that already did.
+    """The run of `params` on the current data: stored when it exists, else computed and stored.
 
-    `municipalities` and `services` (of the run's category) may be passed in when already read.
+    The population year of `params` is resolved first (None = the latest loaded), so the
+    run's parameters always state the year used. `municipalities` and `services` (of the
+    run's category) may be passed in when already read for the same years.
     """
-    if municipalities is None:
-        municipalities = load_municipalities(session)
+    params = resolved(session, params)
+    version = data_version(session)
+    existing = find_run(session, params, version)
+    if existing is not None:
+        return existing
+    # one computation per parameters at a time; the others wait, then find its run
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": params.digest()},
+    )
+    existing = find_run(session, params, data_version(session))
+    if existing is not None:
+        return existing
+    if municipalities is None or municipalities.attrs.get(f"{params.demand}_year") != params.year:
+        municipalities = load_municipalities(session, {params.demand: params.year})
     if services is None:
         services = load_services(session, params.category_code)
     snapshot = _snapshot(session, municipalities, services, params)
-    existing = find_run(session, params, snapshot)
-    if existing is not None:
-        log.debug("analysis %s: reusing run %d (same data)", params.kind, existing.id)
-        return existing
     outcome = compute(municipalities, services, params)
     run = AnalysisRun(
         kind=params.kind,
@@ -124,10 +187,15 @@ def run_analysis(
         parameters_hash=params.digest(),
         snapshot=snapshot,
         summary=outcome.summary,
+        data_version=version,
     )
     session.add(run)
     session.flush()
     _store_results(session, run.id, outcome.results)
+    session.execute(  # the runs of these parameters on older data are never asked for again
+        text("DELETE FROM analysis_run WHERE parameters_hash = :hash AND data_version < :version"),
+        {"hash": run.parameters_hash, "version": version},
+    )
     log.debug(
         "analysis %s run %d: %d comuni, %d services, category %s",
         params.kind, run.id, len(outcome.results), len(services), params.category_code or "all",
@@ -136,7 +204,7 @@ def run_analysis(
 
 
 def run_defaults(
-    session: Session, catchment_km: float = DEFAULT_CATCHMENT_KM, demand: str = "residents"
+    session: Session, catchment_km: float = DEFAULT_CATCHMENT_KM, demand: str = DEFAULT_DEMAND
 ) -> list[AnalysisRun]:
     """Every kind with default parameters, for all services and for each category."""
     municipalities = load_municipalities(session)
@@ -157,18 +225,16 @@ def run_defaults(
     return runs
 
 
-def latest_run(
-    session: Session, kind: str, category_code: str | None = None, **params: Any
-) -> AnalysisRun | None:
-    """The newest stored run of `kind` for the category and parameters (defaults filled in)."""
-    return find_run(session, Parameters(kind=kind, category_code=category_code, **params))
-
-
 def resolve_scope(
     session: Session, region: str | None = None, area: str | None = None
 ) -> tuple[int | None, str | None]:
     """Turn a region name/slug/code and an area code into filter values; raise when unknown."""
-    region_code = resolve_regions([region])[0] if region else None
+    region_code = None
+    if region:  # the stored regions first (one indexed read), then names and slugs
+        region_code = session.execute(
+            text("SELECT code FROM region WHERE code::text = :r OR lower(name) = lower(:r)"),
+            {"r": region.strip()},
+        ).scalar() or resolve_regions([region])[0]
     if area is not None:
         found = session.execute(
             text("SELECT 1 FROM territorial_area WHERE code = :code"), {"code": area}

@@ -9,7 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, KINDS, Parameters
+from observatory.analysis.parameters import (
+    DEFAULT_CATCHMENT_KM,
+    DEFAULT_DEMAND,
+    KINDS,
+    Parameters,
+)
 from observatory.db import new_session
 from observatory.geography import CREDIT
 
@@ -36,7 +41,10 @@ CATCHMENT = typer.Option(DEFAULT_CATCHMENT_KM, "--catchment-km",
 METHOD = typer.Option("2sfca", help="2sfca (weight 1) or e2sfca (Gaussian weight).")
 SIGMA = typer.Option(None, "--sigma-km", help="E2SFCA Gaussian sigma in km (default D / 2).")
 SUPPLY = typer.Option("count", help="count (S_j = 1) or capacity (1 where unknown).")
-DEMAND = typer.Option("residents", help="residents or foreign_residents.")
+DEMAND = typer.Option(DEFAULT_DEMAND, help="foreign_residents (ISTAT, default) or residents; "
+                      "every rate is per 10,000 of it.")
+YEAR = typer.Option(None, "--year", help="Population year of the demand (default the latest "
+                    "loaded).")
 OUT = typer.Option(None, "--out", help="Write FILE: .geojson (RFC 7946), .gpkg or .csv.")
 DIALECT = typer.Option("standard", "--csv-dialect", help="CSV: standard (, .) or it (; and "
                        "decimal comma, UTF-8 with BOM, for Excel in Italian).")
@@ -44,87 +52,106 @@ DIALECT = typer.Option("standard", "--csv-dialect", help="CSV: standard (, .) or
 
 def _analyze(params: Parameters, out: Path | None, region: str | None, area: str | None,
              csv_dialect: str) -> None:
-    """Compute (or reuse) the run of `params`, print its summary, export when asked."""
+    """Get (or compute) the run of `params`, print its summary and per-area table, export."""
     from observatory.analysis.report import write_run
+    from observatory.analysis.results import missing_categories
     from observatory.analysis.store import resolve_scope, run_analysis, run_results
 
-    with new_session() as session, session.begin():
+    with new_session() as session:  # each stored run is committed once computed
         resolve_scope(session, region, area)
         run = run_analysis(session, params)
-        summary = run.summary
+        session.commit()
+        summary, stated = run.summary, run.parameters
         typer.echo(f"analysis run {run.id}: {run.kind}, category {run.category_code or 'all'}, "
-                   f"demand {params.demand}, {summary['municipalities']} comuni, "
-                   f"{summary['services']} services")
+                   f"demand {stated['demand']} {stated['year']}, {summary['municipalities']} "
+                   f"comuni, {summary['services']} services")
         if "covered_demand" in summary and summary["total_demand"]:
             share = summary["covered_demand"] / summary["total_demand"]
-            typer.echo(f"covered demand within {params.catchment_km:g} km: {share:.1%}; "
-                       f"gaps: {summary['gaps']} comuni, {summary['unmet_demand']:,.0f} people")
+            typer.echo(f"covered demand within {params.catchment_km:g} km: {share:.1%}")
+        if "gaps" in summary:
+            typer.echo(f"gaps: {summary['gaps']} comuni, {summary['unmet_demand']:,.0f} people")
         if summary.get("services_serving_nobody"):
             typer.echo(f"services serving nobody: {len(summary['services_serving_nobody'])}")
-        if out is None and run.kind != "gaps":
-            return
         results = run_results(session, run.id, region, area)
-        if run.kind == "gaps":
-            _print_gaps_per_area(results)
+        missing = missing_categories(
+            session, params.catchment_km, params.demand, params.year, region, area
+        )["areas"]
+        _print_per_area(results, run.kind, missing)
         if out is not None:
             write_run(run, results, out, region, area, csv_dialect)
             typer.echo(f"{out}: {len(results)} comuni. Credits: {CREDIT}")
 
 
-def _print_gaps_per_area(results: gpd.GeoDataFrame) -> None:
-    """Unserved comuni and people affected per territorial area."""
+def _print_per_area(
+    results: gpd.GeoDataFrame, kind: str, missing: dict[str, list[dict]]
+) -> None:
+    """Per territorial area: density, coverage, gaps and the categories missing somewhere."""
     import pandas as pd
 
     from observatory.analysis.summary import summarise
 
-    table = Table(title="Gaps per area / lacune per area")
-    for column in ("area", "comuni", "unserved comuni", "people affected", "coverage"):
-        table.add_column(column, justify="left" if column == "area" else "right")
+    table = Table(title="Per area / per area territoriale (tassi per 10.000 della domanda)")
+    columns = ["area", "comuni", "demand", "services", "per 10k", "per 100 km²"]
+    if kind != "density":
+        columns += ["coverage", "unserved comuni", "people affected"]
+    columns.append("missing categories (foreign residents)")
+    for column in columns:
+        table.add_column(column, justify="left" if column.startswith(("area", "missing"))
+                         else "right")
     for code, row in summarise(results, "area").iterrows():
-        share = row["coverage_share"]
-        table.add_row(str(code), f"{row['comuni']:.0f}", f"{row['unserved_comuni']:.0f}",
-                      f"{row['people_affected']:,.0f}",
-                      "—" if pd.isna(share) else f"{share:.1%}")
-    Console().print(table)
+        per_10k = row["services_count"] * 10_000 / row["demand"] if row["demand"] else None
+        cells = [str(code), f"{row['comuni']:.0f}", f"{row['demand']:,.0f}",
+                 f"{row['services_count']:.0f}", "—" if per_10k is None else f"{per_10k:.2f}",
+                 f"{row['per_100km2']:.2f}"]
+        if kind != "density":
+            share = row["coverage_share"]
+            cells += ["—" if pd.isna(share) else f"{share:.1%}",
+                      f"{row['unserved_comuni']:.0f}", f"{row['people_affected']:,.0f}"]
+        cells.append(" ".join(f"{m['category']} ({m['foreign_residents']:,.0f})"
+                              for m in missing.get(str(code), [])) or "—")
+        table.add_row(*cells)
+    Console(width=200).print(table)
 
 
 @app.command("density")
 def density(region: str = REGION, area: str = AREA, category: str = CATEGORY,
-            demand: str = DEMAND, out: Path = OUT, csv_dialect: str = DIALECT) -> None:
-    """Active services per comune, per 10,000 residents, per 1,000 foreigners, per 100 km²."""
-    _analyze(Parameters("density", category, demand), out, region, area, csv_dialect)
+            demand: str = DEMAND, year: int = YEAR, out: Path = OUT,
+            csv_dialect: str = DIALECT) -> None:
+    """Active services per comune, per 10,000 of the demand, per 100 km²."""
+    _analyze(Parameters("density", category, demand, year=year), out, region, area, csv_dialect)
 
 
 @app.command("coverage")
 def coverage(region: str = REGION, area: str = AREA, category: str = CATEGORY,
-             catchment_km: float = CATCHMENT, demand: str = DEMAND, out: Path = OUT,
-             csv_dialect: str = DIALECT) -> None:
+             catchment_km: float = CATCHMENT, demand: str = DEMAND, year: int = YEAR,
+             out: Path = OUT, csv_dialect: str = DIALECT) -> None:
     """Covered comuni (a service within D km), distance to the nearest, services within D."""
-    params = Parameters("coverage", category, demand, catchment_km)
+    params = Parameters("coverage", category, demand, catchment_km, year=year)
     _analyze(params, out, region, area, csv_dialect)
 
 
 @app.command("access")
 def access(region: str = REGION, area: str = AREA, category: str = CATEGORY,
            catchment_km: float = CATCHMENT, method: str = METHOD, sigma_km: float = SIGMA,
-           supply: str = SUPPLY, demand: str = DEMAND, out: Path = OUT,
+           supply: str = SUPPLY, demand: str = DEMAND, year: int = YEAR, out: Path = OUT,
            csv_dialect: str = DIALECT) -> None:
     """2SFCA / E2SFCA accessibility A_i (also per 10,000 people), with coverage."""
-    params = Parameters("access", category, demand, catchment_km, method, sigma_km, supply)
+    params = Parameters("access", category, demand, catchment_km, method, sigma_km, supply,
+                        year=year)
     _analyze(params, out, region, area, csv_dialect)
 
 
 @app.command("gaps")
 def gaps(region: str = REGION, area: str = AREA, category: str = CATEGORY,
          catchment_km: float = CATCHMENT, method: str = METHOD, sigma_km: float = SIGMA,
-         supply: str = SUPPLY, demand: str = DEMAND,
+         supply: str = SUPPLY, demand: str = DEMAND, year: int = YEAR,
          threshold: float = typer.Option(None, help="Also a gap: access per 10,000 people < X."),
          percentile: float = typer.Option(None, help="Also a gap: access below the P-th "
                                           "percentile of the comuni with demand."),
          out: Path = OUT, csv_dialect: str = DIALECT) -> None:
     """Comuni with demand that are uncovered (or below a threshold), ranked by unmet demand."""
     params = Parameters("gaps", category, demand, catchment_km, method, sigma_km, supply,
-                        threshold, percentile)
+                        threshold, percentile, year)
     _analyze(params, out, region, area, csv_dialect)
 
 

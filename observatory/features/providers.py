@@ -1,4 +1,4 @@
-"""The observatory's collections: services, the geography, and the latest gaps per category."""
+"""The observatory's collections: services, the geography, and the gaps per category."""
 
 from __future__ import annotations
 
@@ -198,13 +198,23 @@ class Regions(Provider):
 
 
 class Gaps(Provider):
-    """The latest gap analysis of one category, one feature per comune."""
+    """The gap analysis of one category with the default parameters, one feature per comune.
 
-    source = SQL("analysis_result g JOIN municipality m ON m.code = g.municipality_code")
+    Default parameters: demand foreign residents (latest year), catchment 20 km, 2SFCA,
+    supply count, no threshold. The run is the one of exactly these parameters on the current
+    data (`run_id`, set by the API before reading); /exports/gaps/{category} takes others.
+    """
+
+    source = SQL(
+        "analysis_result g JOIN municipality m ON m.code = g.municipality_code "
+        "LEFT JOIN area_municipality am ON am.municipality_code = m.code"
+    )
     key = SQL("g.municipality_code")
     geometry = SQL("m.geom")
     properties: ClassVar[dict[str, sql.Composable]] = {
+        "municipality_code": SQL("lpad(m.code::text, 6, '0')"),
         **_columns("m", "name", "province_code", "region_code"),
+        "area": SQL("am.area_code"),
         **_columns(
             "g",
             "run_id",
@@ -218,6 +228,7 @@ class Gaps(Provider):
             "unmet_demand",
             "is_gap",
         ),
+        "gap_rank": SQL("(g.\"values\" ->> 'gap_rank')::int"),
     }
     filters: ClassVar[dict[str, Filter]] = {
         "region": _region_filter("m.region_code"),
@@ -227,25 +238,30 @@ class Gaps(Provider):
 
     def __init__(self, category_code: str) -> None:
         self.category_code = category_code
+        self.run_id: int | None = None
         self.id = f"{GAPS_PREFIX}{category_code}"
         self.title = f"Lacune / Gaps: {category_code}"
         self.description = (
-            f"Ultima analisi delle lacune per la categoria {category_code} / "
-            "latest gap analysis of the category, per comune (empty until one is run)."
+            f"Analisi delle lacune per la categoria {category_code} con i parametri predefiniti "
+            "(stranieri residenti, ultimo anno, 20 km, 2SFCA) / gap analysis of the category "
+            "with the default parameters, per comune, on the current data."
         )
+
+    def parameters(self) -> Any:
+        """The default gap parameters of the category (an `observatory.analysis` Parameters)."""
+        from observatory.analysis.parameters import Parameters
+
+        return Parameters("gaps", self.category_code)
 
     @property
     def base_condition(self) -> sql.Composable:
-        """Only the results of the latest gaps run of the category."""
-        return SQL(
-            "g.run_id = (SELECT id FROM analysis_run WHERE kind = 'gaps' "
-            "AND category_code = %(gap_category)s ORDER BY id DESC LIMIT 1)"
-        )
+        """Only the results of the run of the default parameters on the current data."""
+        return SQL("g.run_id = %(gap_run)s")
 
     @property
     def base_params(self) -> dict[str, Any]:
-        """The category of the collection."""
-        return {"gap_category": self.category_code}
+        """The run of the collection (-1 until the API has resolved it: no feature)."""
+        return {"gap_run": -1 if self.run_id is None else self.run_id}
 
 
 GAPS_PREFIX = "gaps-"

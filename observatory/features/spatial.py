@@ -1,14 +1,17 @@
-"""Spatial queries over services and the stored analyses: nearest, summaries, gap exports."""
+"""Spatial queries over services: nearest, within a place, per-region summary.
+
+Analyses (per-group sums, gap files) are served by `observatory.analysis.results`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from psycopg import AsyncConnection, sql
 
 from observatory.errors import InvalidInput, NotFound
-from observatory.features import Circle, Gaps, ItemsQuery, Page, Services
+from observatory.features import Circle, ItemsQuery, Page, Services
 from observatory.features.base import (
     POINT,
     REGION_CODE,
@@ -17,7 +20,7 @@ from observatory.features.base import (
     where_clause,
     within_distance,
 )
-from observatory.pool import RawLoader, fetch_row
+from observatory.pool import fetch_row
 
 SQL = sql.SQL
 SERVICES = Services()
@@ -128,6 +131,8 @@ REGION_SUMMARY = SQL(
         'code', code, 'name', name, 'municipalities', municipalities, 'areas', areas,
         'residents', residents, 'foreign_residents', foreign_residents, 'services', services,
         'services_per_10k_residents', round(services * 10000.0 / nullif(residents, 0), 3),
+        'services_per_10k_foreign_residents',
+        round(services * 10000.0 / nullif(foreign_residents, 0), 3),
         'services_by_category', services_by_category) ORDER BY code), '[]'::json)
     FROM summary
     """
@@ -144,98 +149,3 @@ async def region_summary(conn: AsyncConnection, region: str | None = None) -> by
     )
     assert row is not None
     return row[0]
-
-
-LATEST_RUN = SQL(
-    "SELECT json_build_object('id', id, 'kind', kind, 'category', category_code, "
-    "'parameters', parameters, 'created_at', created_at), id FROM analysis_run "
-    "WHERE kind = %(kind)s AND category_code IS NOT DISTINCT FROM %(category)s "
-    "ORDER BY id DESC LIMIT 1"
-)
-GROUPINGS: dict[str, tuple[sql.Composable, sql.Composable, sql.Composable]] = {
-    "region": (
-        SQL("g.code"),
-        SQL("g.name"),
-        SQL("JOIN region g ON g.code = m.region_code"),
-    ),
-    "province": (
-        SQL("g.code"),
-        SQL("g.name"),
-        SQL("JOIN province g ON g.code = m.province_code"),
-    ),
-    "area": (
-        SQL("g.code"),
-        SQL("g.name"),
-        SQL(
-            "JOIN area_municipality am ON am.municipality_code = m.code "
-            "JOIN territorial_area g ON g.code = am.area_code"
-        ),
-    ),
-}
-ANALYSIS_SUMMARY = SQL(
-    """
-    SELECT coalesce(json_agg(json_build_object(
-        'code', code, 'name', name, 'municipalities', municipalities, 'demand', demand,
-        'area_km2', round(area_km2::numeric, 1), 'services', services,
-        'services_per_10k', round((services * 10000.0 / nullif(demand, 0))::numeric, 3),
-        'services_per_100km2', round((services * 100.0 / nullif(area_km2, 0))::numeric, 3),
-        'covered_demand', covered_demand,
-        'coverage_share', round((covered_demand / nullif(demand, 0))::numeric, 4),
-        'gaps', gaps, 'unmet_demand', unmet_demand,
-        'access_per_10k', round(access_per_10k::numeric, 4)) ORDER BY code), '[]'::json)
-    FROM (
-        SELECT {code} AS code, {name} AS name, count(*) AS municipalities,
-            sum(r.demand) AS demand, sum(m.area_km2) AS area_km2,
-            sum(r.services_count) AS services,
-            CASE WHEN count(r.covered) > 0
-                 THEN coalesce(sum(r.demand) FILTER (WHERE r.covered), 0) END AS covered_demand,
-            CASE WHEN count(r.is_gap) > 0 THEN count(*) FILTER (WHERE r.is_gap) END AS gaps,
-            sum(r.unmet_demand) AS unmet_demand,
-            sum(r.access_per_10k * r.demand) / nullif(sum(r.demand), 0) AS access_per_10k
-        FROM analysis_result r JOIN municipality m ON m.code = r.municipality_code {join}
-        WHERE r.run_id = %(run_id)s
-        GROUP BY 1, 2
-    ) grouped
-    """
-)
-
-
-async def latest_run(conn: AsyncConnection, kind: str, category: str | None) -> tuple[bytes, int]:
-    """The latest run of `kind` for `category` (JSON, id); NotFound when none was run."""
-    row = await fetch_row(conn, LATEST_RUN, {"kind": kind, "category": category})
-    if row is None:
-        subject = f"category {category!r}" if category else "all services"
-        raise NotFound(f"no {kind} analysis has been run for {subject} yet")
-    return row[0], row[1]
-
-
-async def analysis_summary(
-    conn: AsyncConnection, kind: str, category: str | None, by: str
-) -> bytes:
-    """The latest `kind` analysis summed per region, province or area, with its run."""
-    run, run_id = await latest_run(conn, kind, category)
-    code, name, join = GROUPINGS[by]
-    statement = ANALYSIS_SUMMARY.format(code=code, name=name, join=join)
-    row = await fetch_row(conn, statement, {"run_id": run_id})
-    assert row is not None
-    return b'{"run":' + run + b',"by":"' + by.encode() + b'","groups":' + row[0] + b"}"
-
-
-async def stream_gap_features(
-    conn: AsyncConnection, category: str, run_id: int, only_gaps: bool
-) -> AsyncIterator[bytes]:
-    """The features of a gaps run, one GeoJSON Feature (bytes) at a time."""
-    provider = Gaps(category)
-    conditions = [SQL("g.run_id = %(run_id)s")]
-    if only_gaps:
-        conditions.append(SQL("g.is_gap"))
-    statement = SQL("SELECT {feature} FROM {source}{where} ORDER BY {key}").format(
-        feature=provider.feature(),
-        source=provider.source,
-        where=where_clause(conditions),
-        key=provider.key,
-    )
-    cursor = conn.cursor()
-    cursor.adapters.register_loader("text", RawLoader)
-    async for row in cursor.stream(statement, {"run_id": run_id}):
-        yield row[0]

@@ -10,7 +10,7 @@ from observatory.analysis.compute import compute
 from observatory.analysis.distances import GEOD, Pairs, PointIndex
 from observatory.analysis.fca import two_step_fca
 from observatory.analysis.gaps import find_gaps
-from observatory.analysis.parameters import Parameters
+from observatory.analysis.parameters import Parameters as AnyDemand
 from observatory.errors import InvalidInput
 
 LON, LAT = 15.0, 40.0
@@ -19,6 +19,12 @@ COMUNI_KM = {1001: 0.0, 1002: 30.0, 1003: 45.0}
 SERVICES_KM = {1: 12.0, 2: 33.0}
 # Within 20 km: A-S1 12, B-S1 18, B-S2 3, C-S2 12 (A-S2 33 and C-S1 33 are outside).
 POPULATION = {1001: 1000.0, 1002: 3000.0, 1003: 0.0}
+
+
+def Parameters(*args, **kwargs) -> AnyDemand:  # noqa: N802
+    """The cases below are hand-computed on residents (the default demand is foreign)."""
+    kwargs.setdefault("demand", "residents")
+    return AnyDemand(*args, **kwargs)
 
 
 def _north(km: float) -> tuple[float, float]:
@@ -160,7 +166,8 @@ def test_density_per_comune():
     results = run("density")
     assert list(results.services_count) == [1, 1, 0]
     np.testing.assert_allclose(results.per_10k_residents, [10, 10 / 3, np.nan])
-    np.testing.assert_allclose(results.per_1k_foreign_residents, [10, np.nan, np.nan])
+    # 1 service for 100 foreign residents = 100 per 10,000
+    np.testing.assert_allclose(results.per_10k_foreign_residents, [100, np.nan, np.nan])
     np.testing.assert_allclose(results.per_100km2, [2, 1, 0])
     assert results.nearest_km.isna().all()
 

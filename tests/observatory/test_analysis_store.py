@@ -44,8 +44,10 @@ def test_run_stores_one_row_per_comune_and_is_reused_on_the_same_data(with_servi
     assert rows == session.scalar(text("SELECT count(*) FROM municipality"))
     assert run.snapshot["services"] == 200 and run.snapshot["geography_year"] == 2023
     assert store.run_analysis(session, params).id == run.id
-    assert store.latest_run(session, "gaps", "SAN", catchment_km=20.0).id == run.id
-    assert store.latest_run(session, "gaps", "SAN", catchment_km=10.0) is None
+    version = store.data_version(session)
+    assert store.find_run(session, store.resolved(session, params), version).id == run.id
+    other = Parameters("gaps", "SAN", catchment_km=10.0)
+    assert store.find_run(session, store.resolved(session, other), version) is None
     insert_services(session, pd.DataFrame({"lon": [14.25], "lat": [40.85],
                                            "municipality_code": [63049]}), "SAN-ASL", source="x")
     assert store.run_analysis(session, params).id != run.id

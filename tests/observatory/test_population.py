@@ -70,7 +70,7 @@ def test_load_stores_foreign_residents_and_skips_other_regions(session, tmp_path
              "AND municipality_code = 63049 AND year = 2023")
     ).scalar()
     assert stored == 300
-    municipalities = load_municipalities(session)
+    municipalities = load_municipalities(session, {"foreign_residents": 2023})
     assert municipalities.attrs["foreign_residents_year"] == 2023
     assert municipalities.loc[64008, "foreign_residents"] == 10
 

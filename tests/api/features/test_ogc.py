@@ -257,7 +257,7 @@ def test_areas_bbox_finds_the_area_around_a_point(api_client):
     assert [f["id"] for f in body["features"]] == ["napoli"]
 
 
-def test_gaps_collection_reads_the_latest_run(api_client):
+def test_gaps_collection_serves_the_default_parameters_on_the_current_data(api_client):
     every = api_client.get(f"/collections/gaps-{GAPS_CATEGORY}/items", params={"limit": 1}).json()
     gaps = api_client.get(
         f"/collections/gaps-{GAPS_CATEGORY}/items", params={"is_gap": "true", "limit": 1000}
@@ -271,9 +271,13 @@ def test_gaps_collection_id_ignores_case(api_client):
     assert body["id"] == f"gaps-{GAPS_CATEGORY}"
 
 
-def test_gaps_collection_without_run_is_empty(api_client):
-    body = api_client.get("/collections/gaps-DIS/items").json()
-    assert body["numberMatched"] == 0 and body["features"] == []
+def test_gaps_collection_marks_the_uncovered_comuni_with_people(api_client):
+    body = api_client.get("/collections/gaps-DIS/items", params={"limit": 1000}).json()
+    assert body["numberMatched"] > 1000
+    for feature in body["features"]:
+        found = feature["properties"]
+        assert found["is_gap"] == (found["demand"] > 0 and not found["covered"])
+    assert all(len(f["properties"]["municipality_code"]) == 6 for f in body["features"])
 
 
 def test_gaps_collection_of_unknown_category_is_404(api_client):

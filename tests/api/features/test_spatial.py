@@ -125,18 +125,48 @@ def test_region_summary_of_one_region_and_unknown_region(api_client):
 
 
 @pytest.mark.parametrize("by", ["region", "province", "area"])
-def test_coverage_summary_reads_the_stored_run(api_client, by):
-    body = api_client.get("/stats/coverage", params={"category": GAPS_CATEGORY, "by": by}).json()
-    assert body["run"]["kind"] == "coverage" and body["run"]["parameters"]["distance_km"] == 10
-    assert body["by"] == by and body["groups"]
+def test_coverage_summary_is_computed_with_the_asked_parameters(api_client, api_database_url, by):
+    params = {"category": GAPS_CATEGORY, "by": by, "catchment_km": 10}
+    body = api_client.get("/stats/coverage", params=params).json()
+    assert body["parameters"]["kind"] == "coverage" and body["parameters"]["catchment_km"] == 10
+    assert body["parameters"]["demand"] == "foreign_residents" and body["parameters"]["by"] == by
+    assert body["groups"]
     for group in body["groups"]:
         assert 0 <= group["coverage_share"] <= 1
-        assert group["unmet_demand"] <= group["demand"]
+        assert group["covered_demand"] <= group["demand"]
+    # the seeded run of other parameters (demand residents, 10 km) is never served
+    seeded = run_sql(
+        api_database_url,
+        "SELECT id FROM analysis_run WHERE parameters ->> 'demand' IS DISTINCT FROM "
+        "'foreign_residents'",
+    )
+    assert seeded and body["run"]["id"] not in seeded
 
 
-def test_summary_without_a_run_is_404(api_client):
-    assert_problem(api_client.get("/stats/density", params={"category": "SAN"}), 404, "no density")
+@pytest.mark.parametrize("region", [None, "campania", "15"])
+def test_a_stored_summary_is_read_in_one_statement_and_equals_the_computed_one(
+    api_client, monkeypatch, region
+):
+    from observatory.analysis import results
+
+    params = {"category": "SAN", "catchment_km": 15, "region": region, "method": "e2sfca"}
+    params = {k: v for k, v in params.items() if v is not None}
+    computed = api_client.get("/stats/access", params=params)
+    assert computed.status_code == 200, computed.text
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("the stored run must be read without the threadpool")
+
+    monkeypatch.setattr(results, "group_stats", not_called)
+    stored = api_client.get("/stats/access", params=params)
+    assert stored.status_code == 200, stored.text
+    assert stored.json() == computed.json()
+    assert stored.json()["parameters"]["sigma_km"] == 7.5
+
+
+def test_unknown_kind_and_category_are_problems(api_client):
     assert_problem(api_client.get("/stats/volume"), 400, "kind")
+    assert_problem(api_client.get("/stats/density", params={"category": "XYZ"}), 404, "XYZ")
 
 
 def test_gaps_export_is_an_attachment_with_parameters(api_client):
@@ -145,12 +175,17 @@ def test_gaps_export_is_an_attachment_with_parameters(api_client):
     disposition = response.headers["content-disposition"]
     assert disposition.startswith("attachment;") and f"gaps-{GAPS_CATEGORY}-run" in disposition
     body = response.json()
-    assert body["analysis"]["parameters"] == {"distance_km": 10.0, "demand": "residents"}
+    assert body["parameters"]["demand"] == "foreign_residents"
+    assert body["parameters"]["catchment_km"] == 20.0 and body["parameters"]["year"] == 2025
     assert body["features"] and all(f["properties"]["is_gap"] for f in body["features"])
     every = api_client.get(f"/exports/gaps/{GAPS_CATEGORY}", params={"only_gaps": False}).json()
     assert len(every["features"]) > len(body["features"])
 
 
-def test_gaps_export_without_run_is_404(api_client):
-    assert_problem(api_client.get("/exports/gaps/DIS"), 404, "no gaps analysis")
+def test_gaps_export_without_threshold_marks_the_uncovered_comuni_with_people(api_client):
+    body = api_client.get("/exports/gaps/DIS", params={"only_gaps": False}).json()
+    assert body["parameters"]["threshold_per_10k"] is None
+    for feature in body["features"]:
+        found = feature["properties"]
+        assert found["is_gap"] == (found["demand"] > 0 and not found["covered"])
     assert_problem(api_client.get("/exports/gaps/not-a-code"), 400, "not a code")
