@@ -40,11 +40,14 @@ def missing_categories(
     """
     params = params or Parameters("coverage")
     region_code, area_code = resolve_scope(session, region, area)
-    municipalities = load_municipalities(session)
+    municipalities = load_municipalities(session, {params.demand: params.year})
     categories = list(session.execute(TOP_CATEGORIES_SQL).scalars())
     runs = {
         code: run_analysis(
-            session, Parameters("coverage", code, params.demand, params.catchment_km),
+            session,
+            Parameters(
+                "coverage", code, params.demand, params.catchment_km, year=params.year
+            ),
             municipalities,
         ).id
         for code in categories

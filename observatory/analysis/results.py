@@ -205,77 +205,60 @@ DOCUMENTS_KEPT = 8
 _documents: dict[tuple[int, int | None, str | None, bool], bytes] = {}
 
 
-MISSING_SQL = """
-SELECT r.municipality_code AS code, m.name, m.region_code, am.area_code AS area,
-       coalesce(p.value, 0) AS foreign_residents
-FROM analysis_result r
-JOIN municipality m ON m.code = r.municipality_code
-LEFT JOIN area_municipality am ON am.municipality_code = m.code
-LEFT JOIN population p ON p.municipality_code = m.code
-     AND p.indicator = 'foreign_residents' AND p.year = :year
-WHERE {scope} AND r.covered IS FALSE
-ORDER BY r.municipality_code
-"""
-
-
 def missing_categories(
     session: Session, catchment_km: float, demand: str = "foreign_residents",
     year: int | None = None, region: str | None = None, area: str | None = None,
 ) -> dict[str, Any]:
     """Per comune and per area: the top-level categories with no service within the catchment.
 
-    Each missing category comes with the foreign residents of the comuni that lack it (the
-    population year is the one of the demand's run). A comune with no demand counts too.
+    A document over `observatory.analysis.missing` (the one computation, also drawn by the
+    "categorie mancanti" map): each missing category comes with the foreign residents of the
+    comuni that lack it (the population year is the one of the demand's run).
     """
+    from observatory.analysis import missing
     from observatory.analysis.demand import resolve_year
 
-    scope = _scope(session, region, area)
+    params = Parameters("coverage", None, demand, catchment_km, year=year)
+    frame = missing.missing_categories(session, params, region, area)
+    session.commit()  # the coverage runs computed on first request are kept
+    remember_years(session)
+    foreign_year = resolve_year(
+        session, "foreign_residents", year if demand == "foreign_residents" else None
+    )
     categories = session.execute(
         text("SELECT code, label_it, label_en FROM service_category "
              "WHERE parent_code IS NULL ORDER BY position, code")
     ).all()
-    foreign_year = resolve_year(
-        session, "foreign_residents", year if demand == "foreign_residents" else None
-    )
-    comuni: dict[int, dict[str, Any]] = {}
-    per_area: dict[str, dict[str, float]] = {}
-    per_region: dict[str, dict[str, float]] = {}
-    runs = {}
-    for code, _label_it, _label_en in categories:
-        run = ensure_run(session, Parameters("coverage", code, demand, catchment_km, year=year))
-        runs[code] = run_reference(run)
-        rows = session.execute(
-            text(MISSING_SQL.format(scope=SCOPE)),
-            {"run_id": run.id, "year": foreign_year, **scope},
-        ).mappings().all()
-        for row in rows:
-            entry = comuni.setdefault(row["code"], {
-                "municipality_code": f"{row['code']:06d}", "name": row["name"],
-                "area": row["area"], "foreign_residents": float(row["foreign_residents"]),
-                "missing": [],
-            })
-            entry["missing"].append(code)
-            for key, table in ((row["area"], per_area), (str(row["region_code"]), per_region)):
-                if key is not None:
-                    table.setdefault(key, {}).setdefault(code, 0.0)
-                    table[key][code] += float(row["foreign_residents"])
     labels = {code: {"label_it": it, "label_en": en} for code, it, en in categories}
+    lacking = frame[frame.missing_count > 0]
+    residents = lacking.foreign_residents.fillna(0.0).astype(float)
 
-    def listed(table: dict[str, dict[str, float]]) -> dict[str, list[dict[str, Any]]]:
+    def listed(key: str) -> dict[str, list[dict[str, Any]]]:
+        rows = lacking.assign(foreign=residents, key=lacking[key]).dropna(subset=["key"])
+        sums = rows.explode("missing").groupby(["key", "missing"], sort=False).foreign.sum()
         return {
-            key: [{"category": c, **labels[c], "foreign_residents": v} for c, v in found.items()]
-            for key, found in sorted(table.items())
+            str(group): [
+                {"category": c, **labels[c], "foreign_residents": float(sums[(group, c)])}
+                for c in frame.attrs["categories"] if (group, c) in sums.index
+            ]
+            for group in sorted({g for g, _ in sums.index}, key=str)
         }
 
+    runs = {code: session.get(AnalysisRun, run_id) for code, run_id in frame.attrs["runs"].items()}
     return {
         "parameters": {"kind": "missing_categories", "catchment_km": float(catchment_km),
                        "demand": demand, "year": year, "foreign_residents_year": foreign_year,
                        "region": region, "area": area},
-        "runs": runs,
+        "runs": {code: run_reference(run) for code, run in runs.items()},
         "categories": [{"category": c, **labels[c]} for c, *_ in categories],
-        "areas": listed(per_area),
-        "region": listed(per_region),
-        "municipalities": list(comuni.values()),
+        "areas": listed("area"),
+        "region": listed("region_code"),
+        "municipalities": [
+            {"municipality_code": f"{code:06d}", "name": row["name"],
+             "area": None if row["area"] != row["area"] else row["area"],
+             "foreign_residents": float(residents[code]), "missing": list(row["missing"])}
+            for code, row in lacking.iterrows()
+        ],
     }
 
 

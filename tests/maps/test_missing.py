@@ -13,14 +13,15 @@ from observatory.analysis.parameters import Parameters
 from tests.helpers import add_service
 
 NAPOLI, REGGIO_CALABRIA = 63049, 80063
-FOREIGN_SQL = text(
-    "INSERT INTO population (municipality_code, year, indicator, value, source) "
-    "VALUES (:code, 2023, 'foreign_residents', :value, 'test')"
+FOREIGN_SQL = text(  # the latest year of the loaded ISTAT file, overwritten for the test
+    "UPDATE population SET value = :value WHERE municipality_code = :code "
+    "AND indicator = 'foreign_residents' AND year = (SELECT max(year) FROM population "
+    "WHERE indicator = 'foreign_residents')"
 )
 
 
 def _seed(session) -> None:
-    """A health and a legal service on Napoli's point; foreign residents of two comuni."""
+    """A health and a legal service on Napoli's point; foreign residents of two comuni set."""
     lon, lat = session.execute(
         text("SELECT ST_X(point), ST_Y(point) FROM municipality WHERE code = :code"),
         {"code": NAPOLI},
@@ -46,7 +47,8 @@ def test_missing_categories_per_comune_and_area(session):
     by_area = missing_by_area(everywhere)
     napoli_area = by_area[by_area.area == "napoli"].set_index("category")
     assert "SAN" in napoli_area.index  # comuni of the area farther than 10 km from Napoli
-    assert napoli_area.loc["DOC", "foreign_residents_affected"] == 5000
+    in_area = everywhere[everywhere.area == "napoli"].foreign_residents.sum()
+    assert napoli_area.loc["DOC", "foreign_residents_affected"] == in_area  # missing everywhere
 
 
 def test_missing_categories_map_colours_and_lists_them(session):
