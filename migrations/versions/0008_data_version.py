@@ -1,10 +1,13 @@
-"""A data version, bumped by every statement that changes what analyses read.
+"""A data version that grows with every committed change of what analyses read.
 
-`data_version` holds one row; statement-level triggers on service, service_category,
-population, municipality and area_municipality add 1 to it, in the writing transaction (so
-a reader sees the new number only with the new data). Stored analyses are keyed on their
-parameters' hash and this number: a lookup is one indexed read, and any change of the data
-makes the next request compute afresh.
+Statement-level triggers on service, service_category, population, municipality and
+area_municipality insert a row of weight 1 into `data_change`. The view `data_version` sums
+the weights: a reader sees the sum grow only when a writing transaction commits, with its data
+(the writer sees its own changes at once), and writers never wait for each other (inserts,
+not an update of one row). Computations compact the committed rows into one row of their
+summed weight, so the sum is read fast and never goes down. Stored analyses are keyed on their
+parameters' hash and this number: any committed change of the data makes the next request
+compute afresh.
 
 Revision ID: 0008_data_version
 Revises: 0007_public_geom
@@ -23,12 +26,15 @@ TABLES = ("service", "service_category", "population", "municipality", "area_mun
 
 def upgrade() -> None:
     op.execute(
-        "CREATE TABLE data_version (id int PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)"
+        "CREATE TABLE data_change (id bigserial PRIMARY KEY, weight bigint NOT NULL DEFAULT 1)"
     )
-    op.execute("INSERT INTO data_version VALUES (1, 1)")
+    op.execute(
+        "CREATE VIEW data_version AS "
+        "SELECT 1 AS id, coalesce(sum(weight), 0)::bigint AS version FROM data_change"
+    )
     op.execute(
         "CREATE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; RETURN NULL; END $$"
+        "BEGIN INSERT INTO data_change DEFAULT VALUES; RETURN NULL; END $$"
     )
     for table in TABLES:
         op.execute(
@@ -52,4 +58,5 @@ def downgrade() -> None:
     for table in TABLES:
         op.execute(f"DROP TRIGGER {table}_data_version ON {table}")
     op.execute("DROP FUNCTION bump_data_version()")
-    op.execute("DROP TABLE data_version")
+    op.execute("DROP VIEW data_version")
+    op.execute("DROP TABLE data_change")

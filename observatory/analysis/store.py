@@ -96,6 +96,17 @@ def _store_results(session: Session, run_id: int, results: pd.DataFrame) -> None
     copy_text(session, COPY_RESULTS_SQL, table.to_csv(index=False, header=False))
 
 
+# Committed data changes folded into one row of their summed weight (the version is unchanged;
+# rows of transactions still open, or being folded by another computation, stay).
+COMPACT_SQL = """
+WITH gone AS (DELETE FROM data_change WHERE id IN (
+                  SELECT id FROM data_change WHERE id < (SELECT max(id) FROM data_change)
+                  FOR UPDATE SKIP LOCKED)
+              RETURNING weight)
+INSERT INTO data_change (weight) SELECT sum(weight) FROM gone HAVING count(*) > 0
+"""
+
+
 def data_version(session: Session) -> int:
     """The current data version (bumped by every change of what analyses read)."""
     return int(session.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one())
@@ -196,6 +207,7 @@ def run_analysis(
         text("DELETE FROM analysis_run WHERE parameters_hash = :hash AND data_version < :version"),
         {"hash": run.parameters_hash, "version": version},
     )
+    session.execute(text(COMPACT_SQL))
     log.debug(
         "analysis %s run %d: %d comuni, %d services, category %s",
         params.kind, run.id, len(outcome.results), len(services), params.category_code or "all",

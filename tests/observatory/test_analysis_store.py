@@ -168,3 +168,21 @@ def test_help_lists_the_analysis_export_and_population_commands():
     gaps_help = CliRunner().invoke(app, ["analyze", "gaps", "--help"]).output
     for option in ("--catchment-km", "--method", "--threshold", "--percentile", "--csv-dialect"):
         assert option in gaps_help
+
+
+def test_writers_never_wait_on_the_data_version_and_it_grows_only_on_commit(engine):
+    def version(conn) -> int:
+        return conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar()
+
+    with engine.connect() as a, engine.connect() as b, engine.connect() as reader:
+        before = version(reader)
+        for conn in (a, b):
+            conn.execute(text("SET lock_timeout = '2s'"))
+        a.execute(text("UPDATE service_category SET label_en = label_en WHERE code = 'SAN'"))
+        b.execute(text("UPDATE service_category SET label_en = label_en WHERE code = 'LEG'"))
+        assert version(a) == before + 1 and version(reader) == before  # not committed yet
+        b.commit()
+        assert version(reader) == before + 1
+        a.rollback()
+        assert version(reader) == before + 1
+        reader.rollback()
