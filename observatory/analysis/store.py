@@ -177,10 +177,12 @@ def run_analysis(
     existing = find_run(session, params, version)
     if existing is not None:
         return existing
-    # one computation per parameters at a time; the others wait, then find its run
+    # one computation per parameters and data version at a time; the others wait, then find
+    # its run. The version is in the key: a transaction that changed data (its own version)
+    # never waits on one computing the same parameters on other data.
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": params.digest()},
+        {"key": f"{params.digest()}@{version}"},
     )
     existing = find_run(session, params, data_version(session))
     if existing is not None:
