@@ -100,7 +100,7 @@ def test_english_map_has_english_labels(rendered):
     html = rendered.html("campania/coverage.en.html")
     assert '<html lang="en">' in html
     assert "Service coverage — Campania" in html
-    assert "Accessibility (2SFCA index) per 10,000 foreign residents (" in html  # the default demand
+    assert "Accessibility (2SFCA index) per 10,000 foreign residents (" in html  # default
     assert "Copertura" not in html
 
 
