@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
 
 from observatory.cli import analyze, db, export, geo, ingest, keys, maps, population, serve, status
 from observatory.errors import ObservatoryError, SchemaMissing, causes, schema_missing
@@ -84,9 +83,12 @@ def main() -> None:
         _fail("errore / error", error, EXIT_SCHEMA_MISSING)
     except ObservatoryError as error:
         _fail("errore / error", error, EXIT_ERROR)
-    except OperationalError as error:
-        _fail("database non raggiungibile / database unreachable", error.orig, EXIT_UNREACHABLE)
-    except Exception as error:  # a database error wrapped by a library (pandas runs queries)
+    except Exception as error:  # a database error, maybe wrapped by a library (pandas)
+        from sqlalchemy.exc import OperationalError  # sqlalchemy only once a command failed
+
+        if isinstance(error, OperationalError):
+            _fail("database non raggiungibile / database unreachable", error.orig,
+                  EXIT_UNREACHABLE)
         if (missing := schema_missing(error)) is not None:
             _fail("errore / error", missing, EXIT_SCHEMA_MISSING)
         unreachable = next((c for c in causes(error) if isinstance(c, OperationalError)), None)

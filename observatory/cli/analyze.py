@@ -15,8 +15,6 @@ from observatory.analysis.parameters import (
     KINDS,
     Parameters,
 )
-from observatory.db import new_session
-from observatory.geography import CREDIT
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,6 +54,8 @@ def _analyze(params: Parameters, out: Path | None, region: str | None, area: str
     from observatory.analysis.report import write_run
     from observatory.analysis.results import missing_categories
     from observatory.analysis.store import resolve_scope, run_analysis, run_results
+    from observatory.db import new_session
+    from observatory.geography import CREDIT
 
     with new_session() as session:  # each stored run is committed once computed
         resolve_scope(session, region, area)
@@ -159,6 +159,7 @@ def gaps(region: str = REGION, area: str = AREA, category: str = CATEGORY,
 def defaults(catchment_km: float = CATCHMENT, demand: str = DEMAND) -> None:
     """Compute every kind for all services and for each category (what `make run` does)."""
     from observatory.analysis.store import run_defaults
+    from observatory.db import new_session
 
     with new_session() as session, session.begin():
         runs = run_defaults(session, catchment_km, demand)

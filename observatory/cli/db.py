@@ -5,11 +5,8 @@ from __future__ import annotations
 import secrets
 
 import typer
-from sqlalchemy.engine import make_url
 
-from observatory import db as database
 from observatory import localdb
-from observatory.db import libpq_url
 from observatory.settings import get_settings
 
 app = typer.Typer(help="Database: local cluster, migrations, connection URL.", no_args_is_help=True)
@@ -42,6 +39,7 @@ def stop() -> None:
 @app.command()
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the database migrations (Alembic) up to REVISION."""
+    from observatory import db as database
     database.upgrade(revision=revision)
     typer.echo(f"database at revision {revision}")
 
@@ -49,6 +47,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 @app.command()
 def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
     """Revert the database migrations down to REVISION."""
+    from observatory import db as database
     database.downgrade(revision=revision)
     typer.echo(f"database at revision {revision}")
 
@@ -59,6 +58,9 @@ def url(
     libpq: bool = typer.Option(False, help="Print a libpq URL (psql, QGIS, R) without +psycopg."),
 ) -> None:
     """Print the connection URL in use, so psql, QGIS or R can connect to the same database."""
+    from sqlalchemy.engine import make_url
+
+    from observatory.db import libpq_url
     url = get_settings().sqlalchemy_url
     parsed = make_url(libpq_url(url) if libpq else url)
     typer.echo(parsed.render_as_string(hide_password=not show_password))
@@ -77,7 +79,11 @@ def create_reader(
     (services with private fields blanked); run it again to reset the password or after
     an upgrade.
     """
+    from sqlalchemy.engine import make_url
+
+    from observatory import db as database
     from observatory import roles  # psycopg's sql module only for this command
+    from observatory.db import libpq_url
 
     secret = password or secrets.token_urlsafe(18)
     connection = database.get_engine().raw_connection()  # unreachable: the CLI's exit 3

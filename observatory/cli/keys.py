@@ -6,8 +6,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from observatory.db import new_session
-
 # `observatory.keys` (the ORM models, geoalchemy2, shapely) is imported inside each command.
 
 app = typer.Typer(help="API keys for uploads (stored hashed).", no_args_is_help=True)
@@ -23,6 +21,7 @@ def create(
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
     from observatory import keys
+    from observatory.db import new_session
 
     with new_session() as session, session.begin():
         row, key = keys.create_key(session, name, role, area or [])
@@ -38,6 +37,7 @@ def create(
 def list_() -> None:
     """List the keys: prefix, holder, role, areas, dates (never the keys)."""
     from observatory import keys
+    from observatory.db import new_session
 
     with new_session() as session:
         rows = keys.list_keys(session)
@@ -63,6 +63,7 @@ def revoke(
 ) -> None:
     """Revoke a key: it answers 403 from now on."""
     from observatory import keys
+    from observatory.db import new_session
 
     with new_session() as session, session.begin():
         row = keys.revoke_key(session, prefix)

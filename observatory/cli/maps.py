@@ -9,8 +9,6 @@ from pathlib import Path
 
 import typer
 
-from observatory.db import new_session
-
 log = logging.getLogger(__name__)
 
 app = typer.Typer(help="Coverage and gap maps (folium, work offline).", no_args_is_help=True)
@@ -68,6 +66,7 @@ def render(
     """
     from maps.data import MapParameters, categories, list_scopes  # light: no folium yet
     from maps.publish import select_scopes, write_index, write_maps
+    from observatory.db import new_session
 
     if all_regions and region:
         raise typer.BadParameter("--all and --region exclude each other")

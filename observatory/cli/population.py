@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from observatory.db import new_session
-
 app = typer.Typer(help="Population per comune (ISTAT demo.istat.it files).", no_args_is_help=True)
 
 
@@ -24,6 +22,7 @@ def load(
     Codes are matched against the loaded geography's year; outside the loaded regions they
     are skipped, and an unknown code inside them (a merged comune) stops the load.
     """
+    from observatory.db import new_session
     from observatory.population import load_population_file  # pandas only when loading
 
     with new_session() as session, session.begin():

@@ -5,9 +5,6 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from observatory.db import new_session
-from observatory.status import collect_status
-
 
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> Table:
     """A table of `rows` under `columns`, every cell as text."""
@@ -21,6 +18,8 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> Table:
 
 def status() -> None:
     """Print what is loaded: geography, areas, population, categories, services."""
+    from observatory.db import new_session
+    from observatory.status import collect_status
     with new_session() as session:
         current = collect_status(session)
     console = Console()
