@@ -102,7 +102,7 @@ def _assert_rfc7946(document: dict) -> None:
 
 
 def test_gap_file_is_one_file_from_the_cli_and_the_api(client, seeded, monkeypatch, tmp_path):
-    monkeypatch.setattr("observatory.cli.analyze.new_session", lambda: seeded)
+    monkeypatch.setattr("observatory.db.new_session", lambda: seeded)  # imported on use
     out = tmp_path / "gaps.geojson"
     result = CliRunner().invoke(app, [
         "analyze", "gaps", "--category", "SAN", "--region", "campania", "--catchment-km", "1",

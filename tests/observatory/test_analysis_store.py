@@ -148,7 +148,7 @@ def test_safe_cell_prefixes_an_apostrophe(cell, written):
 
 
 def test_analyze_gaps_cli_writes_the_export(session, monkeypatch, tmp_path):
-    monkeypatch.setattr("observatory.cli.analyze.new_session", lambda: session)
+    monkeypatch.setattr("observatory.db.new_session", lambda: session)  # imported on use
     out = tmp_path / "gaps.geojson"
     result = CliRunner().invoke(
         app, ["analyze", "gaps", "--region", "campania", "--category", "LEG", "--out", str(out)]
