@@ -79,8 +79,18 @@ UNITS = {
 
 def run_reference(run: AnalysisRun) -> dict[str, Any]:
     """The run behind an answer: id, creation time, data version."""
-    return {"id": run.id, "created_at": run.created_at.isoformat(),
+    return {"id": run.id, "created_at": _json_time(run.created_at),
             "data_version": run.data_version}
+
+
+def _json_time(moment: Any) -> str:
+    """ISO time as PostgreSQL's JSON writes it (no trailing zeros in the fraction)."""
+    text_ = moment.isoformat()
+    if "." not in text_:
+        return text_
+    head, _, rest = text_.partition(".")
+    digits = rest[:6].rstrip("0")
+    return f"{head}.{digits}{rest[6:]}" if digits else f"{head}{rest[6:]}"
 
 
 def stated(run: AnalysisRun, **scope: Any) -> dict[str, Any]:
