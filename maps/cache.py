@@ -1,4 +1,5 @@
-"""Rendered maps kept in memory until the services, the analysis, the geography or areas change."""
+"""Rendered maps kept in memory while the data version holds (any change of services,
+population, geography, areas or categories renders them again)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable, Hashable
 
 from sqlalchemy.orm import Session
 
-from maps.data import DataVersion, data_version
+from observatory.data_version import data_version
 
 
 class MapCache:
@@ -17,11 +18,11 @@ class MapCache:
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._pages: OrderedDict[Hashable, tuple[DataVersion, str, str]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[int, str, str]] = OrderedDict()
         self._lock = threading.Lock()
         self._rendering: dict[Hashable, threading.Lock] = {}
 
-    def _fresh(self, key: Hashable, version: DataVersion) -> tuple[str, str] | None:
+    def _fresh(self, key: Hashable, version: int) -> tuple[str, str] | None:
         with self._lock:
             cached = self._pages.get(key)
             if cached is None or cached[0] != version:

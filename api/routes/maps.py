@@ -99,6 +99,7 @@ def _map_response(
         key,
         lambda: render_scope_map(session, scope, kind, params, options.lang, options.tiles),
     )
+    session.commit()  # keep the run the map computed: the next request (any worker) reads it
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.analysis import AnalysisQuery
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
 from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
@@ -122,15 +123,24 @@ async def collections(request: Request, conn: ConnectionDep, f: FormatQuery = No
     return _respond(request, f, document, "Collections")
 
 
-async def _resolved(request: Request, provider: Provider) -> Provider:
-    """A gaps collection gets the run of its parameters on the current data (computed once)."""
+AnalysisDep = Annotated[AnalysisQuery, Depends()]
+
+
+async def _resolved(request: Request, provider: Provider, analysis: AnalysisQuery) -> Provider:
+    """A gaps collection gets the run of the requested parameters on the current data.
+
+    The run is computed on the first request for its parameters and stored; later requests
+    (any worker) read it. Other collections ignore the analysis parameters.
+    """
     if isinstance(provider, features.Gaps):
+        params = analysis.parameters("gaps", provider.category_code)
 
-        def ensure() -> int:
+        def ensure() -> tuple[int, dict[str, Any]]:
             with app_session(request) as session:
-                return ensure_run(session, provider.parameters()).id
+                run = ensure_run(session, params)
+                return run.id, dict(run.parameters or {})
 
-        provider.run_id = await run_in_threadpool(ensure)
+        provider.run_id, provider.run_parameters = await run_in_threadpool(ensure)
     return provider
 
 
@@ -154,27 +164,37 @@ async def items(
     bbox: BboxDep,
     limit: LimitDep,
     filters: FeatureFiltersDep,
+    analysis: AnalysisDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
 ) -> Response:
-    """A page of features: bbox, property filters, limit/offset paging with next/prev links."""
-    provider = await _resolved(request, await features.get_provider(conn, collection_id))
+    """A page of features: bbox, property filters, limit/offset paging with next/prev links.
+
+    The gaps-<category> collections take the analysis parameters (demand, year, catchment_km,
+    method, sigma_km, supply, threshold, percentile; defaults as `observatory analyze gaps`)
+    and state them in the `parameters` member.
+    """
+    provider = await _resolved(
+        request, await features.get_provider(conn, collection_id), analysis
+    )
     query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters)
     page = await provider.items(conn, query)
     collection_link = link(
         f"{_base(request)}/collections/{provider.id}", "collection", JSON, provider.title
     )
     links = [*page_links(request, query, page), collection_link]
+    extra = {"parameters": provider.run_parameters} if isinstance(provider, features.Gaps) else {}
     if wants_html(request, f):
         document = {
             "numberMatched": page.number_matched,
             "numberReturned": page.number_returned,
             "features": orjson.loads(page.features),
             "links": links,
+            **extra,
         }
         return _respond(request, f, document, provider.title, GEOJSON)
     alternate = link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML")
-    return feature_collection(page, [*links, alternate])
+    return feature_collection(page, [*links, alternate], extra)
 
 
 @geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")
@@ -183,10 +203,13 @@ async def item(
     collection_id: CollectionId,
     feature_id: str,
     conn: ConnectionDep,
+    analysis: AnalysisDep,
     f: FormatQuery = None,
 ) -> Response:
-    """One feature, with links to itself and its collection."""
-    provider = await _resolved(request, await features.get_provider(conn, collection_id))
+    """One feature, with links to itself and its collection (gaps: of the given parameters)."""
+    provider = await _resolved(
+        request, await features.get_provider(conn, collection_id), analysis
+    )
     feature = await provider.item(conn, feature_id)
     href = f"{_base(request)}/collections/{provider.id}"
     links = [
