@@ -6,6 +6,8 @@ by the fixtures they use; `make test-fast` runs the others.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -21,6 +23,9 @@ from observatory import db, geography, localdb
 from observatory.reference import store_reference
 from observatory.settings import get_settings
 from tests.clusters import throwaway_cluster
+
+# served maps of the test run are kept apart from those of a running server
+os.environ.setdefault("MAP_CACHE_DIR", tempfile.mkdtemp(prefix="osservatorio-maps-test-"))
 
 # markers applied by fixture use: `make test-fast` runs the tests with none of them
 NEEDS: dict[str, set[str]] = {
