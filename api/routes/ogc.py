@@ -8,9 +8,10 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.crs_params import BboxCrsDep, CrsDep
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
-from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
+from api.params import FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
     GEOJSON,
     JSON,
@@ -23,6 +24,7 @@ from api.responses import (
 from observatory import features
 from observatory.analysis.results import ensure_run
 from observatory.features import ItemsQuery, Provider
+from observatory.features.crs import URIS, Crs
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -31,7 +33,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
     for name in ("core", "geojson", "oas30", "html")
-]
+] + ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
 FormatQuery = Annotated[
     Literal["json", "html"] | None,
     Query(description="response format (default json; html for browsers)"),
@@ -96,7 +98,8 @@ def _collection(base: str, provider: Provider, bbox: features.Bbox | None) -> di
         "title": provider.title,
         "description": provider.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": URIS,
+        "storageCrs": CRS84,
         "filters": {name: item.description for name, item in provider.filters.items()},
         "links": [
             link(href, "self", JSON, provider.title),
@@ -151,15 +154,19 @@ async def items(
     request: Request,
     collection_id: CollectionId,
     conn: ConnectionDep,
-    bbox: BboxDep,
+    box: BboxCrsDep,
+    crs: CrsDep,
     limit: LimitDep,
     filters: FeatureFiltersDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
 ) -> Response:
-    """A page of features: bbox, property filters, limit/offset paging with next/prev links."""
+    """A page of features: bbox, property filters, limit/offset paging, geometries in `crs`."""
     provider = await _resolved(request, await features.get_provider(conn, collection_id))
-    query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters)
+    bbox, bbox_crs = box
+    query = ItemsQuery(
+        limit=limit, offset=offset, bbox=bbox, filters=filters, crs=crs, bbox_crs=bbox_crs
+    )
     page = await provider.items(conn, query)
     collection_link = link(
         f"{_base(request)}/collections/{provider.id}", "collection", JSON, provider.title
@@ -172,9 +179,15 @@ async def items(
             "features": orjson.loads(page.features),
             "links": links,
         }
-        return _respond(request, f, document, provider.title, GEOJSON)
+        return _content_crs(_respond(request, f, document, provider.title, GEOJSON), crs)
     alternate = link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML")
-    return feature_collection(page, [*links, alternate])
+    return _content_crs(feature_collection(page, [*links, alternate]), crs)
+
+
+def _content_crs(response: Response, crs: Crs) -> Response:
+    """Name the CRS of the response's coordinates (Features Part 2)."""
+    response.headers["Content-Crs"] = crs.header
+    return response
 
 
 @geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")
@@ -183,11 +196,12 @@ async def item(
     collection_id: CollectionId,
     feature_id: str,
     conn: ConnectionDep,
+    crs: CrsDep,
     f: FormatQuery = None,
 ) -> Response:
-    """One feature, with links to itself and its collection."""
+    """One feature (geometry in `crs`), with links to itself and its collection."""
     provider = await _resolved(request, await features.get_provider(conn, collection_id))
-    feature = await provider.item(conn, feature_id)
+    feature = await provider.item(conn, feature_id, crs)
     href = f"{_base(request)}/collections/{provider.id}"
     links = [
         link(str(request.url), "self", GEOJSON, "this feature"),
@@ -195,6 +209,8 @@ async def item(
     ]
     if wants_html(request, f):
         document = {**orjson.loads(feature), "links": links}
-        return _respond(request, f, document, f"{provider.title}: {feature_id}", GEOJSON)
+        title = f"{provider.title}: {feature_id}"
+        return _content_crs(_respond(request, f, document, title, GEOJSON), crs)
     links.append(link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML"))
-    return Response(feature[:-1] + b',"links":' + orjson.dumps(links) + b"}", media_type=GEOJSON)
+    body = feature[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+    return _content_crs(Response(body, media_type=GEOJSON), crs)
