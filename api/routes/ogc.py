@@ -21,6 +21,7 @@ from api.responses import (
     link,
     page_links,
 )
+from api.routes.ogc_edit import CONFORMANCE as EDIT_CONFORMANCE
 from observatory import features
 from observatory.analysis.results import ensure_run
 from observatory.features import ItemsQuery, Provider
@@ -33,7 +34,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
     for name in ("core", "geojson", "oas30", "html")
-] + ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
+] + ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs", *EDIT_CONFORMANCE]
 FormatQuery = Annotated[
     Literal["json", "html"] | None,
     Query(description="response format (default json; html for browsers)"),

@@ -118,6 +118,11 @@ class Page:
     number_returned: int
 
 
+def forget_counts() -> None:
+    """Drop the cached counts: this process just changed the data (an edit through the API)."""
+    _counts.clear()
+
+
 def compiled(shape: tuple[Any, ...], build: Callable[[], sql.Composable]) -> str:
     """The SQL text of a statement shape, composed once per process."""
     found = _statements.get(shape)
