@@ -41,9 +41,10 @@ def envelope(crs: Crs) -> sql.Composable:
     """
     if crs.is_storage:
         return ENVELOPE
-    return sql.SQL(
-        "ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, "
-        "{srid}), greatest(%(maxx)s - %(minx)s, %(maxy)s - %(miny)s, 1) / {segments}), 4326)"
+    return sql.SQL(  # a scalar subquery: computed once per statement, not once per row
+        "(SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, "
+        "%(maxy)s, {srid}), greatest(%(maxx)s - %(minx)s, %(maxy)s - %(miny)s, 1) / {segments}), "
+        "4326))"
     ).format(srid=sql.Literal(crs.srid), segments=sql.Literal(SEGMENTS))
 
 
