@@ -10,7 +10,7 @@ from fastapi import Depends, Query
 from api.params import bbox_query
 from observatory.errors import InvalidInput
 from observatory.features import Bbox
-from observatory.features.crs import CRS84, URIS, Crs, parse_crs, to_xy
+from observatory.features.crs import URIS, Crs, parse_crs, to_xy
 
 CRS_DESCRIPTION = (
     "CRS of the returned geometries (default CRS84, longitude, latitude), by URI or short "
@@ -71,4 +71,3 @@ async def bbox_crs_query(
 
 CrsDep = Annotated[Crs, Depends(crs_query)]
 BboxCrsDep = Annotated[tuple[Bbox | None, Crs], Depends(bbox_crs_query)]
-__all__ = ["CRS84", "BboxCrsDep", "CrsDep"]

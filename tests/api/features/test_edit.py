@@ -8,11 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from api.main import create_app
-from observatory import db, geography, keys
-from observatory.settings import get_settings
-from tests.conftest import create_database, drop_database, load_reference_data
-from tests.factories import seed_services
+from observatory import geography, keys
+from tests.conftest import client_on, create_database, drop_database, load_seeded_data
 from tests.helpers import assert_problem
 from tests.reliability.conftest import fingerprint
 
@@ -27,11 +24,7 @@ def edit_url(geopop_south: geography.GeopopData) -> Iterator[str]:
     """A database of its own (the edits commit), with the geography and 300 services."""
     url = create_database("osservatorio_edit")
     try:
-        load_reference_data(url, geopop_south)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            seed_services(conn, 300)
-        engine.dispose()
+        load_seeded_data(url, geopop_south, 300)
         yield url
     finally:
         drop_database(url)
@@ -40,14 +33,8 @@ def edit_url(geopop_south: geography.GeopopData) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def edit_client(edit_url: str) -> Iterator[TestClient]:
     """A TestClient whose pool and sessions use the module's database (writes commit)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", edit_url)
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        with TestClient(create_app()) as client:
-            yield client
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
+    with client_on(edit_url) as client:
+        yield client
 
 
 def _sql(url: str, statement: str, **params):
