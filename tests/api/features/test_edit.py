@@ -265,3 +265,28 @@ def test_part_4_is_declared_and_documented(edit_client):
     item = paths[f"{ITEMS}/{{feature_id}}"]
     assert {"put", "patch", "delete"} <= set(item)
     assert "application/merge-patch+json" in item["patch"]["requestBody"]["content"]
+
+
+def test_patch_keeps_private_fields_and_moves_the_point_it_is_given(
+    edit_client, edit_url, keys_of
+):
+    service_id = _service_in(edit_url, "napoli", skip=5)
+    _sql(edit_url, "UPDATE service SET private_fields = ARRAY['email'] WHERE id = :id",
+         id=service_id)
+    [(email, code)] = _sql(edit_url, "SELECT email, municipality_code FROM service "
+                           "WHERE id = :id", id=service_id)
+    [(lon, lat)] = _sql(edit_url, "SELECT ST_X(point), ST_Y(point) FROM municipality "
+                        "WHERE code = :code", code=code)
+    response = edit_client.patch(
+        f"{ITEMS}/{service_id}", headers={**keys_of["napoli"], **MERGE},
+        content=_json({"geometry": {"type": "Point", "coordinates": [lon, lat]},
+                       "properties": {"opening_hours": None}}),
+    )
+    assert response.status_code == 200, response.text
+    public = edit_client.get(f"{ITEMS}/{service_id}").json()
+    assert public["properties"]["email"] is None and public["properties"]["opening_hours"] is None
+    assert public["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+    [(stored_email, private, hours)] = _sql(
+        edit_url, "SELECT email, private_fields, opening_hours FROM service WHERE id = :id",
+        id=service_id)
+    assert (stored_email, private, hours) == (email, ["email"], None)
