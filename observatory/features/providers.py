@@ -103,9 +103,14 @@ class Services(Provider):
         ),
     }
 
-    def bbox_condition(self) -> sql.Composable:
-        """Points inside the box: the index operator alone is exact."""
-        return SQL("s.geom && {}").format(ENVELOPE)
+    @property
+    def base_condition(self) -> sql.Composable:
+        """Current services only: a closed one (DELETE) stays in the table, out of the items."""
+        return SQL("s.status <> 'closed'")
+
+    def bbox_condition(self, box: sql.Composable = ENVELOPE) -> sql.Composable:
+        """Points inside the box: the index operator alone is exact (for a box in degrees)."""
+        return SQL("s.geom && {}").format(box)
 
 
 class Municipalities(Provider):
@@ -161,13 +166,13 @@ class Areas(Provider):
         "region": _region_filter("a.region_code"),
     }
 
-    def bbox_condition(self) -> sql.Composable:
+    def bbox_condition(self, box: sql.Composable = ENVELOPE) -> sql.Composable:
         """Areas with a comune intersecting the box (no union needed)."""
         return SQL(
             "EXISTS (SELECT 1 FROM area_municipality am JOIN municipality m "
             "ON m.code = am.municipality_code WHERE am.area_code = a.code "
             "AND ST_Intersects(m.geom, {}))"
-        ).format(ENVELOPE)
+        ).format(box)
 
 
 class Provinces(Provider):
