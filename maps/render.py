@@ -14,6 +14,7 @@ from branca.element import Element
 from sqlalchemy.orm import Session
 
 from maps import data
+from maps.access import AccessibleList
 from maps.assets import TEMPLATES, external_references, make_offline
 from maps.data import DataVersion, MapParameters, Run, Scope
 from maps.labels import LABELS, label, number
@@ -54,6 +55,8 @@ class Panel:
     parameters_title: str = ""
     parameters: dict[str, str] = field(default_factory=dict)
     credits: list[str] = field(default_factory=list)
+    summary: str = ""
+    list_html: str = ""  # the accessible list of comuni and services (safe HTML)
 
 
 @dataclass
@@ -249,7 +252,7 @@ def add_panel(fmap: folium.Map, panel: Panel) -> None:
 
 def to_html(fmap: folium.Map, title: str, lang: str) -> str:
     """Render the standalone HTML with every asset inlined; refuse any network reference."""
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)  # a button: the list does not cover the map
     root = fmap.get_root()
     root.title = html.escape(title)
     make_offline(fmap)
@@ -272,6 +275,9 @@ class Choropleth:
     runs: list[Run]
     notes: list[str] = field(default_factory=list)
     popups: list[str] | None = None
+    values: list[str] = field(default_factory=list)  # per comune, for the accessible list
+    value_title: str = ""
+    figures: list[tuple[str, str]] = field(default_factory=list)  # key figures, for the summary
 
 
 def assemble(
@@ -295,5 +301,21 @@ def assemble(
     panel.legend_title = choropleth.legend_title
     panel.legend = choropleth.legend
     panel.notes += choropleth.notes
+    panel.summary = map_summary(inputs, panel.title, choropleth.figures)
+    access = AccessibleList(
+        fmap, comuni, choropleth, inputs.services, inputs.categories, panel.summary, lang
+    )
+    panel.list_html = access.list_html
     add_panel(fmap, panel)
+    access.add_to(fmap)
     return fmap
+
+
+def map_summary(inputs: MapInputs, title: str, figures: list[tuple[str, str]]) -> str:
+    """The map's text alternative: what it shows and its key figures, in one short paragraph."""
+    lang = inputs.lang
+    counts = label(
+        "summary_counts", lang, comuni=number(len(inputs.comuni), lang),
+        services=number(len(inputs.services), lang), category=inputs.category_label,
+    )
+    return " ".join([f"{title}.", counts, *(f"{key}: {value}." for key, value in figures)])
