@@ -116,6 +116,7 @@ class AccessibleList(MacroElement):
                 highlighted = found;
                 var options = padding();
                 options.maxZoom = Math.max(map.getZoom(), 11);
+                options.animate = false;  // a marker chosen next must not meet a moving map
                 map.fitBounds(found.layer.getBounds(), options);
                 var point = [Number(button.dataset.lat), Number(button.dataset.lon)];
                 L.popup({maxWidth: 320}).setLatLng(point).setContent(html).openOn(map);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 
 import folium
@@ -30,6 +31,8 @@ from observatory.errors import ConfigurationError
 from observatory.geography import CREDIT
 from observatory.taxonomy import check_category
 
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport" content="[^"]*"')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1.0"'
 NO_DATA_COLOR = "#d9d9d9"
 ZERO_COLOR = "#f7f7f7"
 
@@ -257,6 +260,7 @@ def to_html(fmap: folium.Map, title: str, lang: str) -> str:
     root.title = html.escape(title)
     make_offline(fmap)
     page = root.render().replace("<html>", f'<html lang="{lang}">', 1)
+    page = FOLIUM_VIEWPORT.sub(VIEWPORT, page, count=1)  # folium's forbids zooming (WCAG 1.4.4)
     external = external_references(page)
     if external:
         raise ConfigurationError(f"map would load assets from the network: {external[:3]}")
