@@ -214,3 +214,8 @@ def test_layer_control_and_panel_leave_the_data_uncovered(rendered, seeded, page
         overlaps = (left < other_right and other_left < right
                     and top < other_bottom and other_top < bottom)
         assert not overlaps, f"the {name} {layout[name]} covers the data {layout['data']}"
+
+
+def test_axe_finds_no_wcag_violation_on_the_index(rendered, page):
+    page.goto((rendered.out_dir / "index.html").as_uri())
+    assert axe_violations(page) == []
