@@ -48,8 +48,26 @@ def test_index_links_every_region_and_area(client, seeded):
     assert "campania/coverage" in links and "campania/napoli/gaps" in links
     assert "sicilia/gaps?category=SAN-STP" in links and "calabria/coverage?category=LEG" in links
     every = 1 + len(categories(seeded, "it"))
-    assert len(set(links)) == len(links) == 2 * every * len(list_scopes(seeded))
+    scopes = len(list_scopes(seeded))
+    maps = [link for link in links if not link.startswith("?")]
+    assert len(set(maps)) == len(maps) - scopes == 2 * every * scopes  # + each scope's name
+    assert '<a href="campania/napoli/coverage">Napoli</a>' in response.text
     assert "Tutela legale" in response.text
+    assert "SAN<span class=\"visually-hidden\"> – Salute</span>" in response.text
+
+
+def test_index_links_each_category_to_its_maps_of_every_scope(client, seeded):
+    index = client.get("/maps/").text
+    assert '<a href="?category=SAN">SAN</a>' in index
+    response = client.get("/maps/", params={"category": "SAN", "lang": "en"})
+    assert response.status_code == 200
+    links = re.findall(r'href="([^"]+)"', response.text)
+    maps = {link for link in links if not link.startswith("?")}
+    scopes = list_scopes(seeded)
+    assert maps == {f"{s.path}/{kind}?category=SAN&amp;lang=en"
+                    for s in scopes for kind in ("coverage", "gaps")}
+    assert "Category: Health (SAN)" in response.text
+    assert client.get("/maps/", params={"category": "XYZ"}).status_code == 404
 
 
 def _legend_and_panel(page: str) -> tuple[str, str]:
