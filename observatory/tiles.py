@@ -141,7 +141,7 @@ LAYERS: dict[str, Layer] = {
         "public services: public point, public fields only.",
         "points",
         {
-            "id": "Number", "name": "String", "organization_name": "String",
+            "name": "String", "organization_name": "String",
             "category": "String", "top_category": "String", "municipality_code": "Number",
             "address": "String", "postal_code": "String", "phone": "String", "email": "String",
             "url": "String", "opening_hours": "String", "languages": "String",
@@ -157,7 +157,7 @@ LAYERS: dict[str, Layer] = {
         "the values of the analysis their parameters address.",
         "polygons",
         {
-            "code": "Number", "municipality_code": "String", "name": "String",
+            "municipality_code": "String", "name": "String",
             "province_code": "Number", "region_code": "Number", "area": "String",
             "run_id": "Number", "demand": "Number", "services_count": "Number",
             "nearest_km": "Number", "services_within": "Number", "covered": "Boolean",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,10 +15,11 @@ from sqlalchemy.orm import Session
 from api.main import create_app
 from api.routes import tiles as tile_routes
 from observatory import db, geography
-from observatory.settings import get_settings
+from observatory.settings import PROJECT_ROOT, get_settings
+from tests.clusters import free_port
 from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_services
-from tests.helpers import add_service
+from tests.helpers import add_service, wait_until_answering
 
 NAPOLI = (14.2681, 40.8518)
 PRIVATE = (14.1134, 40.8311)  # a house in Pozzuoli, far from the comune's point
@@ -63,3 +67,22 @@ def tiles_client(tiles_database_url: str) -> Iterator[TestClient]:
     yield test_client
     test_client.__exit__(None, None, None)
     tile_routes.CACHE.clear()
+
+
+@pytest.fixture(scope="session")
+def tiles_server_url(tiles_database_url: str) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port, serving the tiles database."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": tiles_database_url}
+    command = [
+        sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(process, f"{url}/readyz")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
