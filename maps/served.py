@@ -22,6 +22,7 @@ from maps.render import Choropleth, MapInputs, base_panel
 from maps.simplify import main_land_bounds
 from observatory.geography import CREDIT
 from observatory.models import APPROXIMATE_PRECISIONS
+from observatory.tiles import SERVICE_DETAIL_ZOOM
 
 SCRIPTS = ("vendor/leaflet/dist/leaflet.js",
            "vendor/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js")
@@ -108,6 +109,7 @@ def render_served(session: Session, inputs: MapInputs, kind: str, root: str) -> 
         "comuniName": drawn.layer_name,
         "areas": sorted({code for code in inputs.comuni.area_code.dropna()}),
         "services": show_services,
+        "detailZoom": SERVICE_DETAIL_ZOOM,
         "servicesQuery": f"category={inputs.category}" if inputs.category else "",
         "codes": inputs.codes,
         "colors": colors,

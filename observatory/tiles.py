@@ -61,27 +61,49 @@ def _polygon(column: sql.Composable) -> sql.Composable:
     )
 
 
-SERVICES_SQL = BOUNDS + SQL(
-    "SELECT ST_AsMVT(t, 'services', {extent}, 'geom', 'id') FROM ("
-    "SELECT s.id, s.name, s.organization_name, s.category_code AS category, "
-    "coalesce(c.parent_code, c.code) AS top_category, s.municipality_code, "
-    "s.address_1 AS address, s.postal_code, s.phone, s.email, s.url, s.opening_hours, "
-    "array_to_string(s.languages, ',') AS languages, "
-    "array_to_string(s.target_groups, ',') AS target_groups, s.status, s.geocode_precision, "
-    "s.geocode_precision = ANY({approximate}) AS location_approximate, s.is_example, "
-    "{geom} AS geom "
-    "FROM service_public s LEFT JOIN service_category c ON c.code = s.category_code, b "
-    "WHERE s.geom && b.box "
-    "AND (%(category)s::text IS NULL "
-    "OR s.category_code = ANY(ARRAY(SELECT category_and_children(%(category)s))))"
-    ") t WHERE t.geom IS NOT NULL"
-).format(
-    extent=sql.Literal(EXTENT),
-    approximate=sql.Literal(list(APPROXIMATE_PRECISIONS)),
-    geom=_mvt_geom(SQL("s.geom")),
+SERVICE_DETAIL_ZOOM = 12
+"""From this zoom on a service carries every public field; below, a tile over a city holds tens
+of thousands of services, so each carries only what draws and names it (`OVERVIEW_FIELDS`):
+a client asks `/collections/services/items/{id}` (the feature id) for the rest."""
+OVERVIEW_FIELDS = (
+    "name", "category", "top_category", "municipality_code", "status", "geocode_precision",
+    "location_approximate", "is_example",
 )
-"""Services as the public sees them: `service_public` puts a private location on its comune's
-point and blanks the private fields, so neither ever reaches a tile."""
+SERVICE_COLUMNS = {
+    "name": "s.name", "organization_name": "s.organization_name",
+    "category": "s.category_code", "top_category": "coalesce(c.parent_code, c.code)",
+    "municipality_code": "s.municipality_code", "address": "s.address_1",
+    "postal_code": "s.postal_code", "phone": "s.phone", "email": "s.email", "url": "s.url",
+    "opening_hours": "s.opening_hours", "languages": "array_to_string(s.languages, ',')",
+    "target_groups": "array_to_string(s.target_groups, ',')", "status": "s.status",
+    "geocode_precision": "s.geocode_precision",
+    "location_approximate": "s.geocode_precision = ANY({approximate})",
+    "is_example": "s.is_example",
+}
+
+
+def _services_sql(fields: tuple[str, ...]) -> sql.Composable:
+    """The services tile with `fields`, from the public view: `service_public` puts a private
+    location on its comune's point and blanks the private fields, so neither reaches a tile."""
+    columns = SQL(", ").join(
+        SQL(SERVICE_COLUMNS[name] + " AS {}").format(
+            sql.Identifier(name), approximate=sql.Literal(list(APPROXIMATE_PRECISIONS))
+        )
+        for name in fields
+    )
+    return BOUNDS + SQL(
+        "SELECT ST_AsMVT(t, 'services', {extent}, 'geom', 'id') FROM ("
+        "SELECT s.id, {columns}, {geom} AS geom "
+        "FROM service_public s LEFT JOIN service_category c ON c.code = s.category_code, b "
+        "WHERE s.geom && b.box "
+        "AND (%(category)s::text IS NULL "
+        "OR s.category_code = ANY(ARRAY(SELECT category_and_children(%(category)s))))"
+        ") t WHERE t.geom IS NOT NULL"
+    ).format(extent=sql.Literal(EXTENT), columns=columns, geom=_mvt_geom(SQL("s.geom")))
+
+
+SERVICES_SQL = _services_sql(tuple(SERVICE_COLUMNS))
+SERVICES_OVERVIEW_SQL = _services_sql(OVERVIEW_FIELDS)
 
 MUNICIPALITIES_SQL = BOUNDS + SQL(
     "SELECT ST_AsMVT(t, 'municipalities', {extent}, 'geom', 'code') FROM ("
@@ -131,14 +153,23 @@ class Layer:
     fields: dict[str, str]
     query: sql.Composable
     version_query: sql.Composable = field(default_factory=lambda: VERSION_SQL)
+    overview: sql.Composable | None = None
+    """The query below `detail_zoom`, when the layer thins its fields there."""
+    detail_zoom: int = MIN_ZOOM
+
+    def query_at(self, z: int) -> sql.Composable:
+        """The query of a tile at zoom `z`."""
+        return self.overview if self.overview is not None and z < self.detail_zoom else self.query
 
 
 LAYERS: dict[str, Layer] = {
     "services": Layer(
         "services",
         "Servizi / Services",
-        "Servizi pubblici: punto pubblico (comune per gli indirizzi privati), campi pubblici / "
-        "public services: public point, public fields only.",
+        "Servizi: punto pubblico (comune per gli indirizzi privati), campi pubblici; sotto lo "
+        "zoom 12 solo nome, categoria, comune, stato e precisione / services: public point, "
+        "public fields only; below zoom 12 only name, category, comune, status and precision "
+        "(the rest at /collections/services/items/{id}).",
         "points",
         {
             "name": "String", "organization_name": "String",
@@ -149,6 +180,8 @@ LAYERS: dict[str, Layer] = {
             "location_approximate": "Boolean", "is_example": "Boolean",
         },
         SERVICES_SQL,
+        overview=SERVICES_OVERVIEW_SQL,
+        detail_zoom=SERVICE_DETAIL_ZOOM,
     ),
     "municipalities": Layer(
         "municipalities",
@@ -237,7 +270,7 @@ async def build_tile(
         "z": z, "x": col, "y": row, "margin": BUFFER / EXTENT, "tolerance": tolerance(z),
         "category": None, "run": None, **values,
     }
-    found = await fetch_row(conn, layer.query, params)
+    found = await fetch_row(conn, layer.query_at(z), params)
     return bytes(found[0]) if found and found[0] is not None else b""
 
 

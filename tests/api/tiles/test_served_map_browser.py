@@ -79,4 +79,9 @@ def test_region_page_is_light_and_draws_from_tiles_offline(tiles_server_url, bro
     page.mouse.click(x, y)
     popup = page.wait_for_selector(".leaflet-popup-content .service-popup", timeout=5000)
     assert popup.inner_text().strip()
+    # at the region's zoom the tile names the service; its address comes from the API
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-popup-content').textContent.includes('Via ')",
+        timeout=5000,
+    )
     assert log.page_errors == [] and log.console_errors == []

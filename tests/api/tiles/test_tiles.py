@@ -98,6 +98,25 @@ def test_services_tile_decodes_with_public_fields(tiles_client):
     assert abs(x - expected[0]) <= 1 and abs(y - expected[1]) <= 1
 
 
+def test_low_zoom_services_carry_only_what_draws_them(tiles_client):
+    overview = decode(tiles_client.get(tile_url("services", tile_of(*NAPOLI, 11))).content)
+    detail = decode(tiles_client.get(tile_url("services", tile_of(*NAPOLI, 12))).content)
+
+    def sportello(layer: dict) -> dict:
+        return next(
+            f for f in layer["services"]["features"]
+            if f["properties"]["name"] == "Sportello immigrazione"
+        )
+
+    low, high = sportello(overview), sportello(detail)
+    assert low["id"] == high["id"]
+    assert set(low["properties"]) == {
+        "name", "category", "top_category", "municipality_code", "status",
+        "geocode_precision", "location_approximate", "is_example",
+    }
+    assert high["properties"]["address"] == "Via Medina 1"
+
+
 def test_category_filter(tiles_client):
     tile = tile_of(*NAPOLI, 8)
     layer = decode(tiles_client.get(tile_url("services", tile, "?category=doc")).content)
