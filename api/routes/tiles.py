@@ -8,7 +8,9 @@ the bytes are kept in an in-process LRU under the same key, so a data change inv
 
 from __future__ import annotations
 
+import asyncio
 import functools
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -36,6 +38,8 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     204: {"description": "no feature meets the tile"},
     304: {"description": "not modified (If-None-Match holds the tile's ETag)"},
 }
+_building: dict[str, asyncio.Future[bytes]] = {}
+"""Tiles being built in this process, by ETag: the same tile is never built twice at once."""
 _runs: dict[tuple[Any, ...], int] = {}
 """Run of each (analysis parameters, data version) already resolved by this process."""
 
@@ -245,11 +249,34 @@ async def _tile(
         return Response(status_code=304, headers=headers)
     body = CACHE.get(tag)
     if body is None:
-        body = await tiles.build_tile(conn, layer, z, row, col, await values(version))
-        CACHE.put(tag, body)
+
+        async def build() -> bytes:
+            return await tiles.build_tile(conn, layer, z, row, col, await values(version))
+
+        body = await _built_once(tag, build)
     if not body:
         return Response(status_code=204, headers=headers)
     return Response(body, media_type=MVT, headers=headers)
+
+
+async def _built_once(tag: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
+    """Build the tile of `tag` and keep it; requests for a tile being built wait for it."""
+    pending = _building.get(tag)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    _building[tag] = future
+    try:
+        body = await build()
+    except BaseException as error:
+        future.set_exception(error)
+        future.exception()  # retrieved: the waiters, if any, raise it too
+        raise
+    finally:
+        _building.pop(tag, None)
+    CACHE.put(tag, body)
+    future.set_result(body)
+    return body
 
 
 def _tile_route(collection: str) -> Any:

@@ -253,3 +253,23 @@ def test_etag_304_and_invalidation(tiles_client, tiles_database_url):
     assert after.status_code == 200
     names = {f["properties"]["name"] for f in decode(after.content)["services"]["features"]}
     assert "Nuovo sportello" not in names
+
+
+def test_a_tile_asked_for_at_once_is_built_once():
+    import asyncio
+
+    from api.routes import tiles as routes
+
+    builds = []
+
+    async def build() -> bytes:
+        builds.append(1)
+        await asyncio.sleep(0.05)
+        return b"tile"
+
+    async def together() -> list[bytes]:
+        return await asyncio.gather(*(routes._built_once('"k"', build) for _ in range(8)))
+
+    assert asyncio.run(together()) == [b"tile"] * 8
+    assert len(builds) == 1 and routes.CACHE.get('"k"') == b"tile"
+    routes.CACHE.clear()
