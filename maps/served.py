@@ -10,6 +10,7 @@ the API's own `/assets/maps/` (vendored from npm), so the page works with no int
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -49,6 +50,23 @@ def choropleth(session: Session, inputs: MapInputs, kind: str) -> tuple[Chorople
         return missing_choropleth(inputs, found, runs), "missing", False
     run, results = data.analysis(session, inputs.params.analysis("gaps"), inputs.codes)
     return gap_choropleth(inputs, run, results), "gaps", False
+
+
+PIECE = re.compile(r"(?:<[^>]*>)+|[^<]+")
+"""A run of tags, or the text between two tags: the pieces tooltips and popups share."""
+
+
+def pack(texts: list[str | None]) -> tuple[list[str], list[list[int] | None]]:
+    """Each HTML text as the indices of its pieces in one shared list (the page's JS joins
+    them back, exactly): the labels and markup every comune repeats travel once."""
+    index: dict[str, int] = {}
+    packed: list[list[int] | None] = []
+    for text in texts:
+        if text is None:
+            packed.append(None)
+            continue
+        packed.append([index.setdefault(piece, len(index)) for piece in PIECE.findall(text)])
+    return list(index), packed
 
 
 def tile_query(inputs: MapInputs, kind: str) -> str:
@@ -93,10 +111,12 @@ def render_served(session: Session, inputs: MapInputs, kind: str, root: str) -> 
     panel.legend_title, panel.legend = drawn.legend_title, drawn.legend
     panel.notes += drawn.notes
     popups = drawn.popups or [None] * len(inputs.codes)
+    pieces, packed = pack([*drawn.tooltips, *popups])
+    tooltips, popups = packed[: len(inputs.codes)], packed[len(inputs.codes) :]
     comuni = {
         str(code): [color, tip, popup]
         for code, color, tip, popup in zip(
-            inputs.codes, drawn.colors.tolist(), drawn.tooltips, popups, strict=True
+            inputs.codes, drawn.colors.tolist(), tooltips, popups, strict=True
         )
     }
     west, south, east, north = main_land_bounds(inputs.comuni.geometry)
@@ -105,6 +125,7 @@ def render_served(session: Session, inputs: MapInputs, kind: str, root: str) -> 
         "root": root,
         "bounds": [[south, west], [north, east]],
         "comuni": comuni,
+        "pieces": pieces,
         "comuniTiles": tile_query(inputs, title_key),
         "comuniName": drawn.layer_name,
         "areas": sorted({code for code in inputs.comuni.area_code.dropna()}),

@@ -87,8 +87,9 @@ async def tile_matrix_sets(request: Request) -> Response:
 
 
 @router.get("/tileMatrixSets/{tileMatrixSetId}", summary="One tile matrix set")
-async def tile_matrix_set(tile_matrix_set_id: Annotated[str, Path(alias="tileMatrixSetId")]
-                          ) -> Response:
+async def tile_matrix_set(
+    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
+) -> Response:
     """The definition of WebMercatorQuad (from `morecantile`)."""
     tiles.check_tms(tile_matrix_set_id)
     return json_response(_tms_definition())

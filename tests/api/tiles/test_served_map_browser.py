@@ -85,3 +85,24 @@ def test_region_page_is_light_and_draws_from_tiles_offline(tiles_server_url, bro
         timeout=5000,
     )
     assert log.page_errors == [] and log.console_errors == []
+
+
+def test_missing_categories_page_is_light_and_opens_comune_popups(
+    tiles_server_url, browser_page
+):
+    page_url = f"{tiles_server_url}/maps/campania/gaps?tiles=false"
+    served = httpx.get(page_url, timeout=300)
+    assert served.status_code == 200 and len(served.content) < MAX_PAGE_BYTES
+    page, log = browser_page
+    log.clear()
+    page.goto(page_url, wait_until="load")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-container path').length > 500",
+        timeout=30_000,
+    )
+    drawn = page.evaluate(LAYERS_JS)
+    assert drawn["municipalities"]["paths"] >= 500 and "services" not in drawn
+    page.mouse.click(640, 450)
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    assert "<ul>" in popup.inner_html() or "<p>" in popup.inner_html()
+    assert log.page_errors == [] and log.console_errors == [] and log.blocked == []
