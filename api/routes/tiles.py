@@ -41,6 +41,7 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 _building: dict[str, asyncio.Future[bytes]] = {}
 """Tiles being built in this process, by ETag: the same tile is never built twice at once."""
 _runs: dict[tuple[Any, ...], int] = {}
+MAX_RUNS = 1024
 """Run of each (analysis parameters, data version) already resolved by this process."""
 
 TileMatrix = Annotated[str, Path(description="zoom level, 0-24", examples=["12"])]
@@ -340,6 +341,8 @@ async def municipalities_tile(
         run = _runs.get((key, version))
         if run is None:
             run = await run_in_threadpool(_resolve_run, request, params)
+            if len(_runs) >= MAX_RUNS:  # older versions' runs are never asked for again
+                _runs.clear()
             _runs[(key, version)] = run
         return {"run": run}
 
