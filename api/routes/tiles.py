@@ -118,9 +118,19 @@ def _tileset_links(request: Request, layer: Layer) -> list[dict[str, Any]]:
     ]
 
 
-async def _bounds(conn: ConnectionDep) -> list[float]:
+async def _tileset_target(
+    conn: ConnectionDep,
+    collection_id: Annotated[TiledCollection, Path(alias="collectionId")],
+    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
+) -> tuple[Layer, list[float]]:
+    """The tiled collection and the bounds (CRS84) of the loaded geography; 404 for others."""
+    layer = tiles.get_layer(collection_id)
+    tiles.check_tms(tile_matrix_set_id)
     extent = await features.extent(conn)
-    return list(extent) if extent else [-180.0, -85.0511, 180.0, 85.0511]
+    return layer, list(extent) if extent else [-180.0, -85.0511, 180.0, 85.0511]
+
+
+TilesetTarget = Annotated[tuple[Layer, list[float]], Depends(_tileset_target)]
 
 
 @router.get("/collections/{collectionId}/tiles", summary="Tilesets of a collection")
@@ -143,16 +153,9 @@ async def tilesets(
 
 
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="A tileset")
-async def tileset(
-    request: Request,
-    conn: ConnectionDep,
-    collection_id: Annotated[TiledCollection, Path(alias="collectionId")],
-    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
-) -> Response:
+async def tileset(request: Request, target: TilesetTarget) -> Response:
     """The tileset's metadata: its layer, fields, tile URL template and bounding box."""
-    layer = tiles.get_layer(collection_id)
-    tiles.check_tms(tile_matrix_set_id)
-    bounds = await _bounds(conn)
+    layer, bounds = target
     dimension = 0 if layer.geometry_type == "points" else 2
     return json_response({
         "title": layer.title,
@@ -189,16 +192,9 @@ def _json_type(tilejson_type: str) -> str:
 @router.get(
     "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0"
 )
-async def tilejson(
-    request: Request,
-    conn: ConnectionDep,
-    collection_id: Annotated[TiledCollection, Path(alias="collectionId")],
-    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
-) -> Response:
+async def tilejson(request: Request, target: TilesetTarget) -> Response:
     """The tileset as TileJSON 3.0 (MapLibre, QGIS), its tile URL carrying the query."""
-    layer = tiles.get_layer(collection_id)
-    tiles.check_tms(tile_matrix_set_id)
-    bounds = await _bounds(conn)
+    layer, bounds = target
     href = f"{_base(request)}/collections/{layer.id}/tiles/{TMS_ID}"
     return json_response(
         {
@@ -225,11 +221,28 @@ async def tilejson(
     )
 
 
+async def _tile_index(
+    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
+    tile_matrix: Annotated[TileMatrix, Path(alias="tileMatrix")],
+    tile_row: Annotated[TileRow, Path(alias="tileRow")],
+    tile_col: Annotated[TileCol, Path(alias="tileCol")],
+) -> tuple[int, int, int]:
+    """The tile's zoom, row and column: 400 naming a non-integer, 404 naming one out of range."""
+    tiles.check_tms(tile_matrix_set_id)
+    z = tiles.parse_int("tileMatrix", tile_matrix)
+    row = tiles.parse_int("tileRow", tile_row)
+    col = tiles.parse_int("tileCol", tile_col)
+    tiles.check_tile(z, row, col)
+    return z, row, col
+
+
+TileIndex = Annotated[tuple[int, int, int], Depends(_tile_index)]
+
+
 async def _tile(
-    request: Request,
     conn: ConnectionDep,
     layer: Layer,
-    path: tuple[str, str, str, str],
+    tile: tuple[int, int, int],
     key: tuple[Any, ...],
     if_none_match: str | None,
     values: Any,
@@ -238,12 +251,7 @@ async def _tile(
 
     `values` is an async callable giving the layer's bind values; it runs only to build.
     """
-    tms_id, matrix, row_text, col_text = path
-    tiles.check_tms(tms_id)
-    z = tiles.parse_int("tileMatrix", matrix)
-    row = tiles.parse_int("tileRow", row_text)
-    col = tiles.parse_int("tileCol", col_text)
-    tiles.check_tile(z, row, col)
+    z, row, col = tile
     version = await tiles.data_version(conn, layer)
     tag = tiles.etag(layer, z, row, col, key, version)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
@@ -293,12 +301,8 @@ def _tile_route(collection: str) -> Any:
 
 @_tile_route("services")
 async def services_tile(
-    request: Request,
     conn: ConnectionDep,
-    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
-    tile_matrix: Annotated[TileMatrix, Path(alias="tileMatrix")],
-    tile_row: Annotated[TileRow, Path(alias="tileRow")],
-    tile_col: Annotated[TileCol, Path(alias="tileCol")],
+    tile: TileIndex,
     category: Category = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
@@ -310,19 +314,15 @@ async def services_tile(
             raise InvalidInput(f"unknown category {code!r}")
         return {"category": code}
 
-    path = (tile_matrix_set_id, tile_matrix, tile_row, tile_col)
     layer = tiles.LAYERS["services"]
-    return await _tile(request, conn, layer, path, (code,), if_none_match, values)
+    return await _tile(conn, layer, tile, (code,), if_none_match, values)
 
 
 @_tile_route("municipalities")
 async def municipalities_tile(
     request: Request,
     conn: ConnectionDep,
-    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
-    tile_matrix: Annotated[TileMatrix, Path(alias="tileMatrix")],
-    tile_row: Annotated[TileRow, Path(alias="tileRow")],
-    tile_col: Annotated[TileCol, Path(alias="tileCol")],
+    tile: TileIndex,
     analysis: Annotated[AnalysisQuery, Depends()],
     kind: Kind = "access",
     category: Category = None,
@@ -346,9 +346,8 @@ async def municipalities_tile(
             _runs[(key, version)] = run
         return {"run": run}
 
-    path = (tile_matrix_set_id, tile_matrix, tile_row, tile_col)
     layer = tiles.LAYERS["municipalities"]
-    return await _tile(request, conn, layer, path, key, if_none_match, values)
+    return await _tile(conn, layer, tile, key, if_none_match, values)
 
 
 def _resolve_run(request: Request, params: Any) -> int:
@@ -361,12 +360,8 @@ def _resolve_run(request: Request, params: Any) -> int:
 
 @_tile_route("areas")
 async def areas_tile(
-    request: Request,
     conn: ConnectionDep,
-    tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
-    tile_matrix: Annotated[TileMatrix, Path(alias="tileMatrix")],
-    tile_row: Annotated[TileRow, Path(alias="tileRow")],
-    tile_col: Annotated[TileCol, Path(alias="tileCol")],
+    tile: TileIndex,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Territorial areas, each the union of its comuni."""
@@ -374,9 +369,8 @@ async def areas_tile(
     async def values(version: str) -> dict[str, Any]:
         return {}
 
-    path = (tile_matrix_set_id, tile_matrix, tile_row, tile_col)
     layer = tiles.LAYERS["areas"]
-    return await _tile(request, conn, layer, path, (), if_none_match, values)
+    return await _tile(conn, layer, tile, (), if_none_match, values)
 
 
 @router.get(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,14 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from api.main import create_app
 from api.routes import tiles as tile_routes
-from observatory import db, geography
-from observatory.settings import PROJECT_ROOT, get_settings
-from tests.clusters import free_port
+from observatory import geography
 from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_services
-from tests.helpers import add_service, wait_until_answering
+from tests.helpers import add_service, app_client, uvicorn_server
 
 NAPOLI = (14.2681, 40.8518)
 PRIVATE = (14.1134, 40.8311)  # a house in Pozzuoli, far from the comune's point
@@ -56,33 +50,13 @@ def tiles_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def tiles_client(tiles_database_url: str) -> Iterator[TestClient]:
     """A TestClient whose app reads the tiles database."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", tiles_database_url)
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        test_client = TestClient(create_app())
-        test_client.__enter__()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield test_client
-    test_client.__exit__(None, None, None)
+    with app_client(tiles_database_url) as test_client:
+        yield test_client
     tile_routes.CACHE.clear()
 
 
 @pytest.fixture(scope="session")
 def tiles_server_url(tiles_database_url: str) -> Iterator[str]:
     """A real uvicorn server on a free loopback port, serving the tiles database."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": tiles_database_url}
-    command = [
-        sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(process, f"{url}/readyz")
+    with uvicorn_server(tiles_database_url) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
