@@ -133,9 +133,12 @@ AREAS_SQL = BOUNDS + SQL(
     geom=_mvt_geom(SQL("ST_SimplifyPreserveTopology(u.geom, %(tolerance)s)")),
 )
 
-VERSION_SQL = SQL("SELECT version::text FROM data_version WHERE id = 1")
+# the database's name too: a process serving (or testing) two databases never mixes them
+VERSION_SQL = SQL(
+    "SELECT current_database() || ':' || version FROM data_version WHERE id = 1"
+)
 AREAS_VERSION_SQL = SQL(
-    "SELECT (SELECT version FROM data_version WHERE id = 1) || ':' || "
+    "SELECT current_database() || ':' || (SELECT version FROM data_version WHERE id = 1) || ':' || "
     "(SELECT md5(coalesce(string_agg(code || '|' || name || '|' || status, ',' ORDER BY code), "
     "'')) FROM territorial_area)"
 )

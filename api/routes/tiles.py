@@ -47,9 +47,14 @@ MAX_RUNS = 1024
 TileMatrix = Annotated[str, Path(description="zoom level, 0-24", examples=["12"])]
 TileRow = Annotated[str, Path(description="row (y), from the top", examples=["1537"])]
 TileCol = Annotated[str, Path(description="column (x), from the left", examples=["2210"])]
-TmsId = Annotated[str, Path(description="tile matrix set: WebMercatorQuad")]
+IDENTIFIER = r"^[A-Za-z0-9_.-]{1,64}$"
+TmsId = Annotated[
+    str, Path(description="tile matrix set: WebMercatorQuad", pattern=IDENTIFIER)
+]
 TiledCollection = Annotated[
-    str, Path(description="services, municipalities or areas", examples=["services"])
+    str,
+    Path(description="services, municipalities or areas", examples=["services"],
+         pattern=IDENTIFIER),
 ]
 IfNoneMatch = Annotated[str | None, Header(description="ETag of a tile already held")]
 Kind = Annotated[
@@ -120,7 +125,7 @@ def _tileset_links(request: Request, layer: Layer) -> list[dict[str, Any]]:
 
 async def _tileset_target(
     conn: ConnectionDep,
-    collection_id: Annotated[TiledCollection, Path(alias="collectionId")],
+    collection_id: TiledCollection,
     tile_matrix_set_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
 ) -> tuple[Layer, list[float]]:
     """The tiled collection and the bounds (CRS84) of the loaded geography; 404 for others."""
@@ -133,9 +138,9 @@ async def _tileset_target(
 TilesetTarget = Annotated[tuple[Layer, list[float]], Depends(_tileset_target)]
 
 
-@router.get("/collections/{collectionId}/tiles", summary="Tilesets of a collection")
+@router.get("/collections/{collection_id}/tiles", summary="Tilesets of a collection")
 async def tilesets(
-    request: Request, collection_id: Annotated[TiledCollection, Path(alias="collectionId")]
+    request: Request, collection_id: TiledCollection
 ) -> Response:
     """The vector tilesets of a collection: one, on WebMercatorQuad."""
     layer = tiles.get_layer(collection_id)
@@ -152,7 +157,7 @@ async def tilesets(
     })
 
 
-@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="A tileset")
+@router.get("/collections/{collection_id}/tiles/{tileMatrixSetId}", summary="A tileset")
 async def tileset(request: Request, target: TilesetTarget) -> Response:
     """The tileset's metadata: its layer, fields, tile URL template and bounding box."""
     layer, bounds = target
@@ -190,7 +195,7 @@ def _json_type(tilejson_type: str) -> str:
 
 
 @router.get(
-    "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0"
+    "/collections/{collection_id}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0"
 )
 async def tilejson(request: Request, target: TilesetTarget) -> Response:
     """The tileset as TileJSON 3.0 (MapLibre, QGIS), its tile URL carrying the query."""
@@ -374,10 +379,10 @@ async def areas_tile(
 
 
 @router.get(
-    "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    "/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
     include_in_schema=False,
 )
-async def untiled(collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
+async def untiled(collection_id: TiledCollection) -> Response:
     """A tile of a collection without tiles: 404 naming the tiled collections."""
     tiles.get_layer(collection_id)
     raise AssertionError("every tiled collection has its own route")
