@@ -41,8 +41,8 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 _building: dict[str, asyncio.Future[bytes]] = {}
 """Tiles being built in this process, by ETag: the same tile is never built twice at once."""
 _runs: dict[tuple[Any, ...], int] = {}
-MAX_RUNS = 1024
 """Run of each (analysis parameters, data version) already resolved by this process."""
+MAX_RUNS = 1024
 
 TileMatrix = Annotated[str, Path(description="zoom level, 0-24", examples=["12"])]
 TileRow = Annotated[str, Path(description="row (y), from the top", examples=["1537"])]
