@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
+SERVED_ASSETS = "/assets/maps"
+"""Where the API serves STATIC_DIR, for the pages that load their scripts (`maps.served`)."""
 STYLESHEETS = (
     "leaflet/dist/leaflet.css",
     "leaflet.markercluster/dist/MarkerCluster.css",

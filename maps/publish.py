@@ -50,10 +50,25 @@ def select_scopes(
 
 
 def render_scope_map(
-    session: Session, scope: Scope, kind: str, params: MapParameters, lang: str, tiles: bool
+    session: Session,
+    scope: Scope,
+    kind: str,
+    params: MapParameters,
+    lang: str,
+    tiles: bool,
+    api_root: str | None = None,
 ) -> str:
-    """Read what the map of `scope` needs and render its `kind` map with `params`."""
-    return render_map(session, load_inputs(session, scope, params, lang, tiles), kind)
+    """Read what the map of `scope` needs and render its `kind` map with `params`.
+
+    With `api_root` (the API's root relative to the page), the page draws its comuni, areas
+    and services from the API's vector tiles (`maps.served`); without, it is standalone.
+    """
+    inputs = load_inputs(session, scope, params, lang, tiles)
+    if api_root is not None:
+        from maps.served import render_served
+
+        return render_served(session, inputs, kind, api_root)
+    return render_map(session, inputs, kind)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -92,3 +94,50 @@ def wait_until_answering(process: subprocess.Popen, url: str, within_s: float = 
         if time.monotonic() > deadline or process.poll() is not None:
             raise RuntimeError(f"the API server did not start: {url}")
         time.sleep(0.2)
+
+
+@contextmanager
+def app_client(database_url: str) -> Iterator[Any]:
+    """A TestClient whose app's pool opened on `database_url` (the settings put back after)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from observatory import db
+    from observatory.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", database_url)
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        test_client = TestClient(create_app())
+        test_client.__enter__()
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    try:
+        yield test_client
+    finally:
+        test_client.__exit__(None, None, None)
+
+
+@contextmanager
+def uvicorn_server(database_url: str) -> Iterator[str]:
+    """A real uvicorn server of the API on a free loopback port, serving `database_url`."""
+    import os
+
+    from observatory.settings import PROJECT_ROOT
+    from tests.clusters import free_port
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [
+        sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(process, f"{url}/readyz")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

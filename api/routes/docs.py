@@ -7,7 +7,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from maps.assets import VENDOR_DIR
+from maps.assets import SERVED_ASSETS, STATIC_DIR, VENDOR_DIR
 
 ASSETS = "/assets/swagger-ui"
 router = APIRouter(include_in_schema=False)
@@ -27,9 +27,11 @@ def swagger_ui(request: Request) -> HTMLResponse:
 
 
 def mount_assets(app: FastAPI) -> None:
-    """Serve the vendored Swagger UI files (make maps-assets fetches them)."""
+    """Serve the vendored Swagger UI files and the served maps' Leaflet, VectorGrid and CSS
+    (make maps-assets fetches them)."""
     app.mount(
         ASSETS,
         StaticFiles(directory=VENDOR_DIR / "swagger-ui-dist", check_dir=False),
         name="swagger-ui",
     )
+    app.mount(SERVED_ASSETS, StaticFiles(directory=STATIC_DIR, check_dir=False), name="map-assets")

@@ -55,6 +55,11 @@ class MapOptions:
         Query(description="Supply per service: `count` (1 each, default) or `capacity`."),
     ] = None
     tiles: Annotated[bool, Query(description="OpenStreetMap tiles when reachable.")] = True
+    standalone: Annotated[
+        bool,
+        Query(description="One self-contained file (every polygon inline, ~1.5 MB a region) "
+                          "instead of the page drawing from the API's vector tiles."),
+    ] = False
     if_none_match: Annotated[str | None, Header()] = None
 
     @property
@@ -111,11 +116,14 @@ def _map_response(
 
     params = options.params
     scope = resolve_scope(session, region, area)
-    key = (scope.path, kind, params.key, options.lang, options.tiles)
+    key = (scope.path, kind, params.key, options.lang, options.tiles, options.standalone)
+    api_root = None if options.standalone else "../" * (3 if area else 2)  # from the page
     page, etag = CACHE.page(
         session,
         key,
-        lambda: render_scope_map(session, scope, kind, params, options.lang, options.tiles),
+        lambda: render_scope_map(
+            session, scope, kind, params, options.lang, options.tiles, api_root
+        ),
     )
     session.commit()  # keep the run the map computed: the next request (any worker) reads it
     headers = {"ETag": etag, "Cache-Control": "no-cache"}

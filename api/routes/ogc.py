@@ -23,7 +23,7 @@ from api.responses import (
     page_links,
 )
 from api.routes.ogc_edit import CONFORMANCE as EDIT_CONFORMANCE
-from observatory import features
+from observatory import features, tiles
 from observatory.analysis.results import ensure_run
 from observatory.features import ItemsQuery, Provider
 from observatory.features.crs import URIS, Crs
@@ -35,7 +35,11 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
     for name in ("core", "geojson", "oas30", "html")
-] + ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs", *EDIT_CONFORMANCE]
+] + [
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *EDIT_CONFORMANCE,
+    *tiles.CONFORMANCE,
+]
 FormatQuery = Annotated[
     Literal["json", "html"] | None,
     Query(description="response format (default json; html for browsers)"),
@@ -81,6 +85,7 @@ async def landing(request: Request, f: FormatQuery = None) -> Response:
                 link(f"{base}/docs", "service-doc", "text/html", "API documentation"),
                 link(f"{base}/conformance", "conformance", JSON, "conformance classes"),
                 link(f"{base}/collections", "data", JSON, "collections"),
+                link(f"{base}/tileMatrixSets", tiles.TILING_SCHEMES, JSON, "tile matrix sets"),
             ],
         },
         TITLE,
@@ -108,6 +113,10 @@ def _collection(base: str, provider: Provider, bbox: features.Bbox | None) -> di
             link(f"{href}/items", "items", GEOJSON, "features"),
         ],
     }
+    if provider.id in tiles.LAYERS:
+        document["links"].append(
+            link(f"{href}/tiles", tiles.TILESETS_VECTOR, JSON, "vector tilesets")
+        )
     if bbox is not None:
         document["extent"] = {"spatial": {"bbox": [list(bbox)], "crs": CRS84}}
     return document

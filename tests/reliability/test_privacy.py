@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+import morecantile
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -118,12 +119,17 @@ def _box(lon: float, lat: float, half: float) -> str:
 def _path_values(client: TestClient, spot: Private) -> dict[str, list[str]]:
     """Real values of every path parameter the public routes take."""
     collections = [c["id"] for c in client.get("/collections").json()["collections"]]
+    tile = morecantile.tms.get("WebMercatorQuad").tile(spot.lon, spot.lat, 15)  # the exact point
     return {
         "collection_id": collections,
         "region": [REGION],
         "area": [spot.area],
         "category": [CATEGORY],
         "service_id": [entity_uuid("service", spot.id)],
+        "tileMatrixSetId": ["WebMercatorQuad"],
+        "tileMatrix": [str(tile.z)],
+        "tileRow": [str(tile.y)],
+        "tileCol": [str(tile.x)],
     }
 
 
@@ -158,7 +164,8 @@ def _query_variants(spot: Private) -> list[dict[str, str]]:
     ]
 
 
-COMMON = {"limit": "1000", "per_page": "1000", "tiles": "false", "only_gaps": "false"}
+COMMON = {"limit": "1000", "per_page": "1000", "tiles": "false", "only_gaps": "false",
+          "standalone": "true"}  # maps with every marker inline (served pages have tiles)
 
 
 def _public_urls(client: TestClient, spot: Private) -> Iterator[str]:
