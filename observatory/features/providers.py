@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from psycopg import AsyncConnection, sql
+from psycopg import sql
 
 from observatory.features.base import ENVELOPE, REGION_CODE, Filter, ItemsQuery, Provider
 from observatory.freshness import STALE_SQL, stale_after_days
@@ -120,25 +120,6 @@ class Services(Provider):
     def base_params(self) -> dict[str, Any]:
         """The age past which a service is `stale`."""
         return {"stale_after_days": stale_after_days()}
-
-    async def count(
-        self,
-        conn: AsyncConnection,
-        shape: tuple[Any, ...],
-        conditions: list[sql.Composable],
-        params: dict[str, Any],
-        source: sql.Composable | None = None,
-    ) -> int:
-        """As `Provider.count`; a count of the history reads by its GiST index on `valid`.
-
-        One instant's versions lie together, but with few rounds the planner costs that
-        bitmap scan like reading every version (3-4x slower): `observatory.temporal`.
-        """
-        if source is None or source is self.source:
-            return await super().count(conn, shape, conditions, params, source)
-        async with conn.transaction():
-            await conn.execute("SET LOCAL enable_seqscan = off")
-            return await super().count(conn, shape, conditions, params, source)
 
     def source_of(self, query: ItemsQuery) -> sql.Composable:
         """The current services, or those valid at the instant / during the interval."""
