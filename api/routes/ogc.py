@@ -12,7 +12,7 @@ from api.analysis import AnalysisQuery
 from api.crs_params import BboxCrsDep, CrsDep
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
-from api.params import FeatureFiltersDep, LimitDep, OffsetDep
+from api.params import DatetimeDep, FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
     GEOJSON,
     JSON,
@@ -179,10 +179,11 @@ async def items(
     limit: LimitDep,
     filters: FeatureFiltersDep,
     analysis: AnalysisDep,
+    when: DatetimeDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
 ) -> Response:
-    """A page of features: bbox, property filters, limit/offset paging, geometries in `crs`.
+    """A page of features: bbox, filters, datetime (services), paging; geometries in `crs`.
 
     The gaps-<category> collections take the analysis parameters (demand, year, catchment_km,
     method, sigma_km, supply, threshold, percentile; defaults as `observatory analyze gaps`)
@@ -193,7 +194,8 @@ async def items(
     )
     bbox, bbox_crs = box
     query = ItemsQuery(
-        limit=limit, offset=offset, bbox=bbox, filters=filters, crs=crs, bbox_crs=bbox_crs
+        limit=limit, offset=offset, bbox=bbox, filters=filters, crs=crs, bbox_crs=bbox_crs,
+        datetime=when,
     )
     page = await provider.items(conn, query)
     collection_link = link(
