@@ -10,6 +10,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
+from api.ogc_filter import (
+    QUERYABLES_REL,
+    SCHEMA_JSON,
+    FilterCrsQuery,
+    FilterLangQuery,
+    FilterQuery,
+    PropertiesQuery,
+    SortbyQuery,
+    items_options,
+)
 from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
     GEOJSON,
@@ -22,7 +32,7 @@ from api.responses import (
 )
 from observatory import features
 from observatory.analysis.results import ensure_run
-from observatory.features import ItemsQuery, Provider
+from observatory.features import ItemsQuery, Provider, cql, queryables
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -31,6 +41,11 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
     for name in ("core", "geojson", "oas30", "html")
+] + [
+    *cql.CONFORMANCE,
+    "http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/property-selection",
+    "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
 FormatQuery = Annotated[
     Literal["json", "html"] | None,
@@ -101,6 +116,7 @@ def _collection(base: str, provider: Provider, bbox: features.Bbox | None) -> di
         "links": [
             link(href, "self", JSON, provider.title),
             link(f"{href}/items", "items", GEOJSON, "features"),
+            link(f"{href}/queryables", QUERYABLES_REL, SCHEMA_JSON, "queryables"),
         ],
     }
     if bbox is not None:
@@ -156,10 +172,29 @@ async def items(
     filters: FeatureFiltersDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
+    filter_text: FilterQuery = None,
+    filter_lang: FilterLangQuery = None,
+    filter_crs: FilterCrsQuery = None,
+    sortby: SortbyQuery = None,
+    properties: PropertiesQuery = None,
 ) -> Response:
-    """A page of features: bbox, property filters, limit/offset paging with next/prev links."""
+    """A page of features: bbox, property filters, CQL2 `filter`, queryables as parameters,
+    `sortby` and `properties`, limit/offset paging with next/prev links; unknown parameters
+    are refused. `numberMatched` is always exact (see docs/api.md)."""
     provider = await _resolved(request, await features.get_provider(conn, collection_id))
-    query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters)
+    options = await items_options(
+        conn, provider, request.query_params, filter_text, filter_lang, filter_crs, sortby,
+        properties,
+    )
+    query = ItemsQuery(
+        limit=limit,
+        offset=offset,
+        bbox=bbox,
+        filters=filters,
+        condition=options.condition,
+        sortby=options.sortby,
+        properties=options.properties,
+    )
     page = await provider.items(conn, query)
     collection_link = link(
         f"{_base(request)}/collections/{provider.id}", "collection", JSON, provider.title
@@ -175,6 +210,22 @@ async def items(
         return _respond(request, f, document, provider.title, GEOJSON)
     alternate = link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML")
     return feature_collection(page, [*links, alternate])
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Queryables of a collection",
+    response_class=Response,
+    responses={200: {"content": {SCHEMA_JSON: {}}, "description": "a JSON Schema (2020-12)"}},
+)
+async def collection_queryables(
+    request: Request, collection_id: CollectionId, conn: ConnectionDep
+) -> Response:
+    """The properties a `filter` (or a query parameter of the same name) may name, typed."""
+    provider = await features.get_provider(conn, collection_id)
+    found = await queryables.queryables(conn, provider)
+    href = f"{_base(request)}/collections/{provider.id}/queryables"
+    return json_response(queryables.document(provider, found, href), media_type=SCHEMA_JSON)
 
 
 @geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")

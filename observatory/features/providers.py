@@ -71,6 +71,10 @@ class Services(Provider):
         "location_approximate": SQL("s.geocode_precision = ANY({})").format(
             sql.Literal(list(APPROXIMATE_PRECISIONS))
         ),
+        "updated_at": SQL("s.updated_at"),
+    }
+    enums: ClassVar[dict[str, sql.Composable]] = {
+        "category": SQL("SELECT array_agg(code ORDER BY position) FROM service_category"),
     }
     filters: ClassVar[dict[str, Filter]] = {
         "category": Filter(
@@ -246,6 +250,11 @@ class Gaps(Provider):
             "(stranieri residenti, ultimo anno, 20 km, 2SFCA) / gap analysis of the category "
             "with the default parameters, per comune, on the current data."
         )
+
+    @property
+    def queryables_key(self) -> str:
+        """Every gaps collection has the same properties."""
+        return GAPS_PREFIX
 
     def parameters(self) -> Any:
         """The default gap parameters of the category (an `observatory.analysis` Parameters)."""

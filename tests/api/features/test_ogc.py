@@ -20,7 +20,8 @@ def test_landing_links_description_conformance_and_data(api_client):
 
 def test_conformance_lists_core_geojson_oas30_and_html(api_client):
     classes = api_client.get("/conformance").json()["conformsTo"]
-    assert {c.rsplit("/", 1)[1] for c in classes} == {"core", "geojson", "oas30", "html"}
+    part1 = {c.rsplit("/", 1)[1] for c in classes if "/ogcapi-features-1/" in c}
+    assert part1 == {"core", "geojson", "oas30", "html"}
 
 
 @pytest.mark.parametrize(
@@ -194,7 +195,7 @@ def test_items_unknown_filter_value_is_400(api_client, params, fragment):
 
 def test_items_filter_the_collection_lacks_is_400(api_client):
     assert_problem(
-        api_client.get("/collections/regions/items", params={"language": "en"}), 400, "no filter"
+        api_client.get("/collections/regions/items", params={"language": "en"}), 400, "unknown query parameter language"
     )
 
 
