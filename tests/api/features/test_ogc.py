@@ -195,7 +195,9 @@ def test_items_unknown_filter_value_is_400(api_client, params, fragment):
 
 def test_items_filter_the_collection_lacks_is_400(api_client):
     assert_problem(
-        api_client.get("/collections/regions/items", params={"language": "en"}), 400, "unknown query parameter language"
+        api_client.get("/collections/regions/items", params={"language": "en"}),
+        400,
+        "unknown query parameter language",
     )
 
 
