@@ -4,7 +4,7 @@ parameters, sortby, properties, and the refusal of unknown parameters."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from psycopg import AsyncConnection
@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 
 from observatory.errors import InvalidInput
 from observatory.features import Provider, cql
+from observatory.features.providers import STATIC_PROVIDERS
 from observatory.features.queryables import GEOMETRY, Queryable, queryables
 
 STANDARD_PARAMETERS = frozenset(
@@ -47,8 +48,12 @@ FilterQuery = Annotated[
     ),
 ]
 FilterLangQuery = Annotated[
-    Literal["cql2-text", "cql2-json"] | None,
-    Query(alias="filter-lang", description="language of `filter` (default cql2-text)"),
+    Literal["cql2-text", "cql2-json", "cql-text"] | None,
+    Query(
+        alias="filter-lang",
+        description="language of `filter` (default cql2-text); `cql-text`, the draft's name "
+        "that GDAL 3.6 sends, is read as cql2-text",
+    ),
 ]
 FilterCrsQuery = Annotated[
     str | None,
@@ -164,3 +169,38 @@ async def items_options(
     return ItemsOptions(
         condition, parse_sortby(sortby, provider), parse_properties(properties, provider)
     )
+
+
+def collection_paths(document: dict[str, Any]) -> dict[str, Any]:
+    """Add `/collections/{id}/items` of each static collection to the OpenAPI document.
+
+    Each lists the collection's queryables as query parameters (equality; comma-separated
+    values for arrays), which is how clients such as GDAL learn what they may filter on.
+    """
+    paths = document.get("paths", {})
+    generic = paths.get("/collections/{collection_id}/items", {}).get("get")
+    if generic is None:
+        return document
+    base = [p for p in generic.get("parameters", []) if p.get("in") != "path"]
+    for provider in STATIC_PROVIDERS.values():
+        given = {p["name"] for p in base} | set(provider.filters)
+        plain = [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": f"queryable {name}: equal to (arrays: containing every one of "
+                f"the comma-separated values); types in /collections/{provider.id}/queryables",
+                "schema": {"type": "string"},
+            }
+            for name in provider.properties
+            if name not in given
+        ]
+        operation = {
+            **generic,
+            "summary": f"{provider.title}: features",
+            "operationId": f"items_{provider.id}",
+            "parameters": [*base, *plain],
+        }
+        paths[f"/collections/{provider.id}/items"] = {"get": operation}
+    return document

@@ -37,7 +37,8 @@ CRS_NAMES = {
     "urn:ogc:def:crs:EPSG::4326": EPSG4326,
 }
 FILTER_CRS = (CRS84, EPSG4326)
-LANGUAGES = ("cql2-text", "cql2-json")
+LANGUAGES = ("cql2-text", "cql2-json", "cql-text")
+"""`cql-text`: the name of the draft (GDAL 3.6 sends it), read as cql2-text."""
 MAX_FILTER_LENGTH = 20_000
 MAX_NODES = 500
 COMPARISONS = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
@@ -139,7 +140,7 @@ def canonical_crs(value: str | None, name: str = "filter-crs") -> str:
 
 def parse(text: str, language: str | None) -> dict[str, Any]:
     """The CQL2 JSON tree of a `filter` in `filter-lang` (cql2-text by default)."""
-    language = language or "cql2-text"
+    language = "cql2-text" if language in (None, "cql-text") else language
     if language not in LANGUAGES:
         raise InvalidInput(f"filter-lang {language!r} is not supported: use cql2-text or cql2-json")
     if len(text) > MAX_FILTER_LENGTH:
@@ -365,6 +366,7 @@ class Translator:
     def comparison(self, op: str, args: list[Any]) -> sql.Composable:
         """`a op b` between comparable kinds."""
         self.arity(op, args, 2)
+        args = [self.truth(args[0], args[1]), self.truth(args[1], args[0])]
         left, right = self.operand(args[0]), self.operand(args[1])
         for side in (left, right):
             if side.kind == "null":
@@ -382,6 +384,18 @@ class Translator:
         if op not in ("=", "<>") and left.kind not in ORDERED:
             raise InvalidInput(f"filter: {left.token} is {left.kind} and has no order for {op!r}")
         return SQL("({} {} {})").format(left.sql, SQL(COMPARISONS[op]), right.sql)
+
+    def truth(self, node: Any, other: Any) -> Any:
+        """1 or 0 compared with a boolean property, as GDAL writes it, read as TRUE or FALSE."""
+        if (
+            isinstance(other, dict)
+            and "property" in other
+            and getattr(self.queryables.get(other["property"]), "kind", None) == "boolean"
+            and not isinstance(node, bool)
+            and node in (0, 1)
+        ):
+            return bool(node)
+        return node
 
     @staticmethod
     def compatible(left: Operand, right: Operand, op: str) -> None:
