@@ -219,13 +219,14 @@ async def items(
     responses={200: {"content": {SCHEMA_JSON: {}}, "description": "a JSON Schema (2020-12)"}},
 )
 async def collection_queryables(
-    request: Request, collection_id: CollectionId, conn: ConnectionDep
+    request: Request, collection_id: CollectionId, conn: ConnectionDep, f: FormatQuery = None
 ) -> Response:
     """The properties a `filter` (or a query parameter of the same name) may name, typed."""
     provider = await features.get_provider(conn, collection_id)
     found = await queryables.queryables(conn, provider)
     href = f"{_base(request)}/collections/{provider.id}/queryables"
-    return json_response(queryables.document(provider, found, href), media_type=SCHEMA_JSON)
+    document = queryables.document(provider, found, href)
+    return _respond(request, f, document, f"{provider.title}: queryables", SCHEMA_JSON)
 
 
 @geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")
