@@ -19,6 +19,7 @@ from typing import Any
 
 import cql2
 import orjson
+import shapely.geometry
 from psycopg import sql
 
 from observatory.errors import InvalidInput
@@ -155,7 +156,7 @@ def parse(text: str, language: str | None) -> dict[str, Any]:
             expression = cql2.parse_text(text)
     except orjson.JSONDecodeError as error:
         raise InvalidInput(f"filter is not valid JSON (filter-lang cql2-json): {error}") from None
-    except (cql2.ParseError, ValueError) as error:
+    except Exception as error:  # the parser raises ParseError, ValueError and others
         detail = " ".join(str(error).split())
         raise InvalidInput(f"filter is not valid {language}: {detail}") from None
     tree = expression.to_json()
@@ -355,6 +356,7 @@ class Translator:
                 token=_token(node),
             )
         geojson = _swapped(node) if swap else node
+        _check_geometry(geojson, _token(node))
         text = orjson.dumps(geojson).decode()
         placeholder = self.bind(text)
         return Operand(
@@ -530,6 +532,40 @@ class Translator:
                     )
             written.append(self.bind(list(side), target.sql_type))
         return SQL("({} {} {})").format(written[0], SQL(ARRAYS[op]), written[1])
+
+
+def _check_geometry(geojson: dict[str, Any], token: str) -> None:
+    """Refuse a geometry literal PostGIS could not read, or off the globe, naming it."""
+    try:
+        geometry = shapely.geometry.shape(geojson)
+    except Exception as error:  # shapely raises several kinds for malformed coordinates
+        raise InvalidInput(f"filter: geometry {token} is malformed: {error}") from None
+    if geometry.is_empty:
+        raise InvalidInput(f"filter: geometry {token} is empty")
+    for ring in _rings(geojson):
+        if len(ring) < 4 or ring[0] != ring[-1]:
+            raise InvalidInput(
+                f"filter: geometry {token} has a ring that is not closed (4 points or more, "
+                "the last equal to the first)"
+            )
+    minx, miny, maxx, maxy = geometry.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InvalidInput(
+            f"filter: geometry {token} is outside longitude -180..180 / latitude -90..90 "
+            "(filter-crs EPSG:4326 reads latitude first)"
+        )
+
+
+def _rings(geojson: dict[str, Any]) -> list[list[Any]]:
+    """The polygon rings of a GeoJSON geometry."""
+    kind = geojson.get("type")
+    if kind == "GeometryCollection":
+        return [ring for part in geojson.get("geometries", []) for ring in _rings(part)]
+    if kind == "Polygon":
+        return list(geojson.get("coordinates") or [])
+    if kind == "MultiPolygon":
+        return [ring for polygon in geojson.get("coordinates") or [] for ring in polygon]
+    return []
 
 
 def _literal_kind(value: Any) -> str:
