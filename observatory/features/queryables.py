@@ -53,6 +53,48 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "date": {"type": "string", "format": "date"},
 }
 
+TITLES = {
+    "name": "Nome / Name",
+    "organization_name": "Ente / Organisation",
+    "category": "Categoria / Category",
+    "municipality_code": "Codice ISTAT del comune / Municipality code",
+    "address": "Indirizzo / Address",
+    "postal_code": "CAP / Postcode",
+    "phone": "Telefono / Phone",
+    "email": "E-mail",
+    "url": "Sito web / Website",
+    "opening_hours": "Orari / Opening hours",
+    "languages": "Lingue parlate (ISO 639) / Languages spoken",
+    "target_groups": "Destinatari / Target groups",
+    "access_modes": "Modalità di accesso / Access modes",
+    "mediation_available": "Mediazione culturale / Cultural mediation",
+    "step_free_access": "Accesso senza barriere / Step-free access",
+    "cost": "Costo / Cost",
+    "status": "Stato / Status",
+    "geocode_precision": "Precisione della posizione / Location precision",
+    "location_approximate": "Posizione approssimata / Approximate location",
+    "updated_at": "Aggiornato il / Updated at",
+    "province_code": "Codice ISTAT della provincia / Province code",
+    "region_code": "Codice ISTAT della regione / Region code",
+    "area": "Area territoriale / Territorial area",
+    "area_km2": "Superficie km² / Area km²",
+    "residents": "Residenti / Residents",
+    "municipalities": "Comuni / Municipalities",
+    "short": "Sigla / Abbreviation",
+    "demand": "Domanda / Demand",
+    "services_count": "Servizi / Services",
+    "nearest_km": "Servizio più vicino km / Nearest service km",
+    "services_within": "Servizi nel raggio / Services within reach",
+    "covered": "Coperto / Covered",
+    "access_index": "Indice di accesso / Access index",
+    "access_per_10k": "Accesso per 10.000 / Access per 10,000",
+    "unmet_demand": "Domanda non servita / Unmet demand",
+    "is_gap": "Lacuna / Gap",
+    "gap_rank": "Rango della lacuna / Gap rank",
+    "run_id": "Analisi / Analysis run",
+}
+"""Titles of the queryables, Italian first."""
+
 _cache: dict[Any, dict[str, Queryable]] = {}
 
 
@@ -77,12 +119,13 @@ class Queryable:
                 "format": "geometry-any",
                 "x-ogc-role": "primary-geometry",
             }
+        title = {"title": TITLES[self.name]} if self.name in TITLES else {}
         if self.kind == "array":
             items = dict(SCHEMAS[self.item_kind or "string"])
             if self.enum:
                 items["enum"] = list(self.enum)
-            return {"type": "array", "items": items}
-        found = dict(SCHEMAS[self.kind])
+            return {**title, "type": "array", "items": items}
+        found = {**title, **SCHEMAS[self.kind]}
         if self.enum:
             found["enum"] = list(self.enum)
         return found
