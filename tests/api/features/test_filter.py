@@ -330,3 +330,69 @@ def test_openapi_documents_the_new_parameters(api_client):
     names = {parameter["name"] for parameter in items["parameters"]}
     assert {"filter", "filter-lang", "filter-crs", "sortby", "properties"} <= names
     assert "/collections/{collection_id}/queryables" in spec["paths"]
+
+
+D1, D2, D3, D4 = "2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"
+TEMPORAL = [  # (function, first interval, second interval, true by CQL2's definition)
+    ("T_AFTER", (D3, D4), (D1, D2), True),
+    ("T_AFTER", (D1, D2), (D3, D4), False),
+    ("T_BEFORE", (D1, D2), (D3, D4), True),
+    ("T_BEFORE", (D1, D3), (D2, D4), False),
+    ("T_CONTAINS", (D1, D4), (D2, D3), True),
+    ("T_CONTAINS", (D2, D3), (D1, D4), False),
+    ("T_DISJOINT", (D1, D2), (D3, D4), True),
+    ("T_DISJOINT", (D1, D3), (D2, D4), False),
+    ("T_DURING", (D2, D3), (D1, D4), True),
+    ("T_DURING", (D1, D3), (D1, D4), False),
+    ("T_EQUALS", (D1, D2), (D1, D2), True),
+    ("T_EQUALS", (D1, D2), (D1, D3), False),
+    ("T_FINISHEDBY", (D1, D3), (D2, D3), True),
+    ("T_FINISHEDBY", (D2, D3), (D1, D3), False),
+    ("T_FINISHES", (D2, D3), (D1, D3), True),
+    ("T_FINISHES", (D1, D3), (D2, D3), False),
+    ("T_INTERSECTS", (D1, D3), (D2, D4), True),
+    ("T_INTERSECTS", (D1, D2), (D3, D4), False),
+    ("T_MEETS", (D1, D2), (D2, D3), True),
+    ("T_MEETS", (D2, D3), (D1, D2), False),
+    ("T_METBY", (D2, D3), (D1, D2), True),
+    ("T_METBY", (D1, D2), (D2, D3), False),
+    ("T_OVERLAPPEDBY", (D2, D4), (D1, D3), True),
+    ("T_OVERLAPPEDBY", (D1, D3), (D2, D4), False),
+    ("T_OVERLAPS", (D1, D3), (D2, D4), True),
+    ("T_OVERLAPS", (D2, D4), (D1, D3), False),
+    ("T_STARTEDBY", (D1, D3), (D1, D2), True),
+    ("T_STARTEDBY", (D1, D2), (D1, D3), False),
+    ("T_STARTS", (D1, D2), (D1, D3), True),
+    ("T_STARTS", (D1, D3), (D1, D2), False),
+    ("T_INTERSECTS", ("..", D2), (D1, ".."), True),
+    ("T_AFTER", (D2, ".."), ("..", D1), True),
+]
+
+
+@pytest.mark.parametrize(("function", "first", "second", "holds"), TEMPORAL)
+def test_every_temporal_function_follows_cql2(api_client, function, first, second, holds):
+    """Between two interval literals the filter is the same for every row: all or none."""
+    a, b = (f"INTERVAL('{start}', '{end}')" for start, end in (first, second))
+    cql = f"{function}({a}, {b})"
+    body = api_client.get(ITEMS, params={"filter": cql, "limit": 1}).json()
+    assert body["numberMatched"] == (SERVICES if holds else 0), cql
+
+
+def test_the_other_spatial_functions_match_postgis(api_client, api_database_url):
+    x, y = run_sql(
+        api_database_url, "SELECT json_build_array(ST_X(geom), ST_Y(geom)) FROM service_public "
+        "ORDER BY id LIMIT 1"
+    )[0]
+    box = "ST_MakeEnvelope(14, 40, 15, 41.5, 4326)"
+    line = "ST_GeomFromText('LINESTRING(14 40, 15 41.5)', 4326)"
+    cases = [
+        (f"S_EQUALS(geometry, POINT({x} {y}))",
+         f"ST_Equals(s.geom, ST_SetSRID(ST_MakePoint({x}, {y}), 4326))"),
+        ("S_TOUCHES(geometry, BBOX(14, 40, 15, 41.5))", f"ST_Touches(s.geom, {box})"),
+        ("S_OVERLAPS(geometry, BBOX(14, 40, 15, 41.5))", f"ST_Overlaps(s.geom, {box})"),
+        ("S_CROSSES(geometry, LINESTRING(14 40, 15 41.5))", f"ST_Crosses(s.geom, {line})"),
+        ("S_INTERSECTS(geometry, MULTIPOINT((14 40), (15 41)))", "FALSE"),
+    ]
+    for cql, where in cases:
+        assert _ids(api_client, filter=cql) == _sql_ids(api_database_url, where), cql
+    assert _ids(api_client, filter=cases[0][0])  # the service's own point
