@@ -160,7 +160,8 @@ async def items_options(
     elif filter_lang is not None or filter_crs is not None:
         raise InvalidInput("filter-lang and filter-crs need a filter")
     for name in params:
-        if name in found and name not in provider.filters and name not in STANDARD_PARAMETERS:
+        taken = name in provider.filters or name in provider.extra_parameters
+        if name in found and not taken and name not in STANDARD_PARAMETERS:
             trees.extend(cql.plain(name, value, found[name]) for value in params.getlist(name))
     condition = None
     if trees:
@@ -183,7 +184,7 @@ def collection_paths(document: dict[str, Any]) -> dict[str, Any]:
         return document
     base = [p for p in generic.get("parameters", []) if p.get("in") != "path"]
     for provider in STATIC_PROVIDERS.values():
-        given = {p["name"] for p in base} | set(provider.filters)
+        given = {p["name"] for p in base} | set(provider.filters) | provider.extra_parameters
         plain = [
             {
                 "name": name,
@@ -202,5 +203,5 @@ def collection_paths(document: dict[str, Any]) -> dict[str, Any]:
             "operationId": f"items_{provider.id}",
             "parameters": [*base, *plain],
         }
-        paths[f"/collections/{provider.id}/items"] = {"get": operation}
+        paths.setdefault(f"/collections/{provider.id}/items", {}).setdefault("get", operation)
     return document

@@ -9,14 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
 
 from api.main import create_app
 from observatory import db, geography
 from observatory.settings import PROJECT_ROOT, get_settings
 from tests.clusters import free_port
-from tests.conftest import create_database, drop_database, load_reference_data
-from tests.factories import seed_analysis_run, seed_services
+from tests.conftest import create_database, drop_database, load_seeded_data
 from tests.helpers import wait_until_answering
 
 SERVICES = 3000
@@ -28,13 +26,9 @@ def api_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
     """A database with the geography, seeded services and a gaps and a coverage run."""
     url = create_database("osservatorio_api")
     try:
-        load_reference_data(url, geopop_south)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            seed_services(conn, SERVICES)
-            seed_analysis_run(conn, "gaps", GAPS_CATEGORY)
-            seed_analysis_run(conn, "coverage", GAPS_CATEGORY)
-        engine.dispose()
+        load_seeded_data(
+            url, geopop_south, SERVICES, (f"gaps:{GAPS_CATEGORY}", f"coverage:{GAPS_CATEGORY}")
+        )
         yield url
     finally:
         drop_database(url)
