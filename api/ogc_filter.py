@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 
 from observatory.errors import InvalidInput
 from observatory.features import Provider, cql
+from observatory.features.crs import URIS, parse_crs
 from observatory.features.providers import STATIC_PROVIDERS
 from observatory.features.queryables import GEOMETRY, Queryable, queryables
 
@@ -59,8 +60,8 @@ FilterCrsQuery = Annotated[
     str | None,
     Query(
         alias="filter-crs",
-        description=f"CRS of the filter's geometries: {cql.CRS84} (default, lon/lat) or "
-        f"{cql.EPSG4326} (lat/lon)",
+        description="CRS of the filter's geometries, in its axis order: "
+        f"{', '.join(URIS)} (or EPSG:3857...); default CRS84 (longitude, latitude)",
     ),
 ]
 SortbyQuery = Annotated[
@@ -166,7 +167,7 @@ async def items_options(
     condition = None
     if trees:
         tree = trees[0] if len(trees) == 1 else {"op": "and", "args": trees}
-        condition = cql.translate(tree, found, cql.canonical_crs(filter_crs))
+        condition = cql.translate(tree, found, parse_crs(filter_crs, "filter-crs"))
     return ItemsOptions(
         condition, parse_sortby(sortby, provider), parse_properties(properties, provider)
     )

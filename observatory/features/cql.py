@@ -12,6 +12,7 @@ temporal functions (T_*) on date and time properties, and the array functions (A
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,21 +24,10 @@ import shapely.geometry
 from psycopg import sql
 
 from observatory.errors import InvalidInput
+from observatory.features.crs import CRS84, Crs
 from observatory.features.queryables import GEOMETRY, Queryable
 
 SQL = sql.SQL
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
-CRS_NAMES = {
-    CRS84: CRS84,
-    "CRS84": CRS84,
-    "OGC:CRS84": CRS84,
-    "urn:ogc:def:crs:OGC:1.3:CRS84": CRS84,
-    EPSG4326: EPSG4326,
-    "EPSG:4326": EPSG4326,
-    "urn:ogc:def:crs:EPSG::4326": EPSG4326,
-}
-FILTER_CRS = (CRS84, EPSG4326)
 LANGUAGES = ("cql2-text", "cql2-json", "cql-text")
 """`cql-text`: the name of the draft (GDAL 3.6 sends it), read as cql2-text."""
 MAX_FILTER_LENGTH = 20_000
@@ -127,18 +117,6 @@ class Condition:
         return self.sql.as_string()
 
 
-def canonical_crs(value: str | None, name: str = "filter-crs") -> str:
-    """The CRS URI of `value` (CRS84 when absent); InvalidInput for one not supported."""
-    if value is None:
-        return CRS84
-    found = CRS_NAMES.get(value.strip())
-    if found is None:
-        raise InvalidInput(
-            f"{name} {value!r} is not supported: use {CRS84} (default) or {EPSG4326}"
-        )
-    return found
-
-
 def parse(text: str, language: str | None) -> dict[str, Any]:
     """The CQL2 JSON tree of a `filter` in `filter-lang` (cql2-text by default)."""
     language = "cql2-text" if language in (None, "cql-text") else language
@@ -192,7 +170,7 @@ class Translator:
     """Walks one CQL2 JSON tree over the queryables of one collection."""
 
     queryables: dict[str, Queryable]
-    crs: str = CRS84
+    crs: Crs = CRS84
     params: dict[str, Any] = field(default_factory=dict)
     spatial: bool = False
 
@@ -338,9 +316,10 @@ class Translator:
         return Operand(SQL(""), "interval", token=_token(node), ends=(ends[0], ends[1]))
 
     def geometry(self, node: dict[str, Any]) -> Operand:
-        """A geometry literal (WKT or GeoJSON, or BBOX) in WGS84, in the filter CRS's axis order."""
+        """A geometry literal (WKT or GeoJSON, or BBOX) in the filter CRS and its axis order,
+        transformed by PostGIS to the stored WGS84 (a projected box densified first)."""
         self.spatial = True
-        swap = self.crs == EPSG4326
+        swap = self.crs.north_first
         if "bbox" in node:
             box = node["bbox"]
             if not isinstance(box, list) or len(box) not in (4, 6):
@@ -349,21 +328,31 @@ class Translator:
             low, high = box[:2], box[half : half + 2]
             if swap:
                 low, high = low[::-1], high[::-1]
-            names = [self.bind(float(v)) for v in (*low, *high)]
-            return Operand(
-                SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(*names),
-                GEOMETRY,
-                token=_token(node),
+            _check_geometry(
+                {"type": "Polygon", "coordinates": [[low, [high[0], low[1]], high, low]]},
+                _token(node),
+                self.crs.geographic,
             )
+            names = [self.bind(float(v)) for v in (*low, *high)]
+            box = SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
+                *names, sql.Literal(self.crs.srid)
+            )
+            if not self.crs.is_storage:
+                box = SQL("ST_Transform(ST_Segmentize({b}, greatest({x1} - {x0}, {y1} - {y0}, 1) "
+                          "/ 64), 4326)").format(
+                    b=box, x0=names[0], y0=names[1], x1=names[2], y1=names[3]
+                )
+            return Operand(box, GEOMETRY, token=_token(node))
         geojson = _swapped(node) if swap else node
-        _check_geometry(geojson, _token(node))
+        _check_geometry(geojson, _token(node), self.crs.geographic)
         text = orjson.dumps(geojson).decode()
         placeholder = self.bind(text)
-        return Operand(
-            SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), 4326)").format(placeholder),
-            GEOMETRY,
-            token=_token(node),
+        literal = SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), {})").format(
+            placeholder, sql.Literal(self.crs.srid)
         )
+        if not self.crs.is_storage:
+            literal = SQL("ST_Transform({}, 4326)").format(literal)
+        return Operand(literal, GEOMETRY, token=_token(node))
 
     def comparison(self, op: str, args: list[Any]) -> sql.Composable:
         """`a op b` between comparable kinds."""
@@ -534,7 +523,7 @@ class Translator:
         return SQL("({} {} {})").format(written[0], SQL(ARRAYS[op]), written[1])
 
 
-def _check_geometry(geojson: dict[str, Any], token: str) -> None:
+def _check_geometry(geojson: dict[str, Any], token: str, geographic: bool = True) -> None:
     """Refuse a geometry literal PostGIS could not read, or off the globe, naming it."""
     try:
         geometry = shapely.geometry.shape(geojson)
@@ -549,7 +538,9 @@ def _check_geometry(geojson: dict[str, Any], token: str) -> None:
                 "the last equal to the first)"
             )
     minx, miny, maxx, maxy = geometry.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    if not all(math.isfinite(value) for value in (minx, miny, maxx, maxy)):
+        raise InvalidInput(f"filter: geometry {token} has a coordinate that is not finite")
+    if geographic and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise InvalidInput(
             f"filter: geometry {token} is outside longitude -180..180 / latitude -90..90 "
             "(filter-crs EPSG:4326 reads latitude first)"
@@ -613,9 +604,7 @@ def _token(node: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def translate(
-    tree: Any, queryables: dict[str, Queryable], crs: str = CRS84
-) -> Condition:
+def translate(tree: Any, queryables: dict[str, Queryable], crs: Crs = CRS84) -> Condition:
     """The SQL condition of a CQL2 JSON tree over `queryables`; InvalidInput naming a bad token."""
     translator = Translator(queryables, crs)
     condition = translator.predicate(tree)

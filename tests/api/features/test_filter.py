@@ -396,3 +396,19 @@ def test_the_other_spatial_functions_match_postgis(api_client, api_database_url)
     for cql, where in cases:
         assert _ids(api_client, filter=cql) == _sql_ids(api_database_url, where), cql
     assert _ids(api_client, filter=cases[0][0])  # the service's own point
+
+
+@pytest.mark.parametrize("code", [3857, 32633, 6708])
+def test_filter_crs_takes_the_projected_crs_of_part_2(api_client, code):
+    from pyproj import Transformer
+
+    to = Transformer.from_crs("EPSG:4326", f"EPSG:{code}")  # the CRS's own axis order
+    a, b = to.transform(40.8518, 14.2681)
+    crs = {"filter-crs": f"http://www.opengis.net/def/crs/EPSG/0/{code}"}
+    near = _ids(api_client, filter=f"S_DWITHIN(geometry, POINT({a} {b}), 5000, meters)", **crs)
+    assert near == _ids(api_client, filter="S_DWITHIN(geometry, POINT(14.2681 40.8518), 5, km)")
+    (a0, b0), (a1, b1) = to.transform(40.78, 14.15), to.transform(40.92, 14.35)
+    box = f"S_INTERSECTS(geometry, BBOX({a0}, {b0}, {a1}, {b1}))"
+    inside = set(_ids(api_client, filter=box, **crs))
+    lon_lat = set(_ids(api_client, bbox=NAPOLI_BOX))
+    assert near and inside and len(inside ^ lon_lat) <= len(lon_lat) // 50  # edges curve
