@@ -412,3 +412,15 @@ def test_filter_crs_takes_the_projected_crs_of_part_2(api_client, code):
     inside = set(_ids(api_client, filter=box, **crs))
     lon_lat = set(_ids(api_client, bbox=NAPOLI_BOX))
     assert near and inside and len(inside ^ lon_lat) <= len(lon_lat) // 50  # edges curve
+
+
+def test_analysis_parameters_belong_to_the_gaps_collections_only(api_client):
+    from tests.api.features.conftest import GAPS_CATEGORY
+
+    url = f"/collections/gaps-{GAPS_CATEGORY}/items"
+    default = api_client.get(url, params={"filter": "is_gap", "limit": 1})
+    wider = api_client.get(url, params={"catchment_km": 60, "filter": "is_gap", "limit": 1})
+    assert default.status_code == wider.status_code == 200, wider.text
+    assert wider.json()["parameters"]["catchment_km"] == 60
+    assert_problem(api_client.get(ITEMS, params={"catchment_km": 60}), 400,
+                   "unknown query parameter catchment_km")
