@@ -262,6 +262,15 @@ async def collection_queryables(
     found = await queryables.queryables(conn, provider)
     href = f"{_base(request)}/collections/{provider.id}/queryables"
     document = queryables.document(provider, found, href)
+    if wants_html(request, f):  # one row per queryable: its title and type
+        document = {
+            name: " · ".join(
+                str(part)
+                for part in (schema.get("title"), schema.get("type"), schema.get("format"))
+                if part
+            )
+            for name, schema in document["properties"].items()
+        }
     return _respond(request, f, document, f"{provider.title}: queryables", SCHEMA_JSON)
 
 

@@ -297,6 +297,9 @@ def test_queryables_are_a_json_schema_for_every_collection(api_client):
     assert services["category"]["title"].startswith("Categoria")
     assert "LEG" in services["category"]["enum"]
     assert "private_fields" not in services and "source" not in services
+    page = api_client.get("/collections/services/queryables", params={"f": "html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Categoria / Category" in page.text
 
 
 def test_gaps_collections_filter_and_sort(api_client, api_database_url):
