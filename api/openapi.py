@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.ogc_filter import collection_paths
+
 OPENAPI_VERSION = "3.0.3"
 
 
@@ -49,7 +51,7 @@ def install_openapi_30(app: FastAPI, public_base_url: str | None = None) -> None
                 routes=app.routes,
                 servers=[{"url": public_base_url}] if public_base_url else None,
             )
-            document = to_openapi_30(document)
+            document = to_openapi_30(collection_paths(document))
             document["openapi"] = OPENAPI_VERSION
             app.openapi_schema = document
         return app.openapi_schema

@@ -12,6 +12,16 @@ from api.analysis import AnalysisQuery
 from api.crs_params import BboxCrsDep, CrsDep
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
+from api.ogc_filter import (
+    QUERYABLES_REL,
+    SCHEMA_JSON,
+    FilterCrsQuery,
+    FilterLangQuery,
+    FilterQuery,
+    PropertiesQuery,
+    SortbyQuery,
+    items_options,
+)
 from api.params import DatetimeDep, FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
     GEOJSON,
@@ -25,7 +35,7 @@ from api.responses import (
 from api.routes.ogc_edit import CONFORMANCE as EDIT_CONFORMANCE
 from observatory import features, tiles
 from observatory.analysis.results import ensure_run
-from observatory.features import ItemsQuery, Provider
+from observatory.features import ItemsQuery, Provider, cql, queryables
 from observatory.features.crs import URIS, Crs
 
 router = APIRouter(tags=["OGC API - Features"])
@@ -39,6 +49,10 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     *EDIT_CONFORMANCE,
     *tiles.CONFORMANCE,
+    *cql.CONFORMANCE,
+    "http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/property-selection",
+    "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
 FormatQuery = Annotated[
     Literal["json", "html"] | None,
@@ -111,6 +125,7 @@ def _collection(base: str, provider: Provider, bbox: features.Bbox | None) -> di
         "links": [
             link(href, "self", JSON, provider.title),
             link(f"{href}/items", "items", GEOJSON, "features"),
+            link(f"{href}/queryables", QUERYABLES_REL, SCHEMA_JSON, "queryables"),
         ],
     }
     if provider.id in tiles.LAYERS:
@@ -182,8 +197,15 @@ async def items(
     when: DatetimeDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
+    filter_text: FilterQuery = None,
+    filter_lang: FilterLangQuery = None,
+    filter_crs: FilterCrsQuery = None,
+    sortby: SortbyQuery = None,
+    properties: PropertiesQuery = None,
 ) -> Response:
-    """A page of features: bbox, filters, datetime (services), paging; geometries in `crs`.
+    """A page of features: bbox, property filters, CQL2 `filter`, queryables as parameters,
+    `sortby` and `properties`, datetime (services), limit/offset paging, geometries in `crs`;
+    unknown parameters are refused. `numberMatched` is always exact (README).
 
     The gaps-<category> collections take the analysis parameters (demand, year, catchment_km,
     method, sigma_km, supply, threshold, percentile; defaults as `observatory analyze gaps`)
@@ -192,9 +214,21 @@ async def items(
     provider = await _resolved(
         request, await features.get_provider(conn, collection_id), analysis
     )
+    options = await items_options(
+        conn, provider, request.query_params, filter_text, filter_lang, filter_crs, sortby,
+        properties,
+    )
     bbox, bbox_crs = box
     query = ItemsQuery(
-        limit=limit, offset=offset, bbox=bbox, filters=filters, crs=crs, bbox_crs=bbox_crs,
+        limit=limit,
+        offset=offset,
+        bbox=bbox,
+        filters=filters,
+        crs=crs,
+        bbox_crs=bbox_crs,
+        condition=options.condition,
+        sortby=options.sortby,
+        properties=options.properties,
         datetime=when,
     )
     page = await provider.items(conn, query)
@@ -220,6 +254,32 @@ def _content_crs(response: Response, crs: Crs) -> Response:
     """Name the CRS of the response's coordinates (Features Part 2)."""
     response.headers["Content-Crs"] = crs.header
     return response
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Queryables of a collection",
+    response_class=Response,
+    responses={200: {"content": {SCHEMA_JSON: {}}, "description": "a JSON Schema (2020-12)"}},
+)
+async def collection_queryables(
+    request: Request, collection_id: CollectionId, conn: ConnectionDep, f: FormatQuery = None
+) -> Response:
+    """The properties a `filter` (or a query parameter of the same name) may name, typed."""
+    provider = await features.get_provider(conn, collection_id)
+    found = await queryables.queryables(conn, provider)
+    href = f"{_base(request)}/collections/{provider.id}/queryables"
+    document = queryables.document(provider, found, href)
+    if wants_html(request, f):  # one row per queryable: its title and type
+        document = {
+            name: " · ".join(
+                str(part)
+                for part in (schema.get("title"), schema.get("type"), schema.get("format"))
+                if part
+            )
+            for name, schema in document["properties"].items()
+        }
+    return _respond(request, f, document, f"{provider.title}: queryables", SCHEMA_JSON)
 
 
 @geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")

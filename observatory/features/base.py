@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from psycopg import AsyncConnection, sql
 
@@ -13,6 +13,9 @@ from observatory.errors import InvalidInput, NotFound
 from observatory.features.crs import CRS84, Crs
 from observatory.pool import fetch_row
 from observatory.temporal import Interval
+
+if TYPE_CHECKING:
+    from observatory.features.cql import Condition
 
 COUNT_TTL_S = 10.0
 COUNT_CACHE_SIZE = 4096
@@ -111,6 +114,12 @@ class ItemsQuery:
     bbox_crs: Crs = CRS84
     datetime: Interval | None = None
     """OGC `datetime`: the features valid at that instant / during that interval."""
+    condition: Condition | None = None
+    """A CQL2 filter (and queryables given as parameters), translated."""
+    sortby: tuple[tuple[str, bool], ...] = ()
+    """(property, descending) pairs; the key breaks ties."""
+    properties: tuple[str, ...] | None = None
+    """Only these properties in each feature (None: all)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,8 @@ def compiled(shape: tuple[Any, ...], build: Callable[[], sql.Composable]) -> str
     """The SQL text of a statement shape, composed once per process."""
     found = _statements.get(shape)
     if found is None:
+        if len(_statements) >= COUNT_CACHE_SIZE:  # filters make shapes without end
+            _statements.clear()
         found = _statements[shape] = build().as_string()
     return found
 
@@ -160,6 +171,15 @@ class Provider:
     def source_of(self, query: ItemsQuery) -> sql.Composable:
         """The relation a query reads: `source`, or the state at its `datetime` (temporal)."""
         return self.source
+    enums: ClassVar[dict[str, sql.Composable]] = {}
+    """Per property, a query of its allowed values as one array (the queryables' enum)."""
+    extra_parameters: ClassVar[frozenset[str]] = frozenset()
+    """Query parameters of the items besides the standard ones, filters and queryables."""
+
+    @property
+    def queryables_key(self) -> str:
+        """Collections sharing this key share their queryables (types are read once)."""
+        return self.id
 
     @property
     def base_condition(self) -> sql.Composable | None:
@@ -176,10 +196,18 @@ class Provider:
         return sql.SQL("ST_Intersects({}, {})").format(self.geometry, box)
 
     def feature(
-        self, extra: Mapping[str, sql.Composable] | None = None, crs: Crs = CRS84
+        self,
+        extra: Mapping[str, sql.Composable] | None = None,
+        crs: Crs = CRS84,
+        only: tuple[str, ...] | None = None,
     ) -> sql.Composable:
-        """The expression writing one compact GeoJSON Feature (text) from a source row."""
+        """The expression writing one compact GeoJSON Feature (text) from a source row.
+
+        `only` keeps the listed properties (in that order); `id` and geometry always stay.
+        """
         columns = {**self.properties, **(extra or {})}
+        if only is not None:
+            columns = {name: columns[name] for name in only}
         properties = sql.SQL(", ").join(
             sql.SQL("{} AS {}").format(expression, sql.Identifier(name))
             for name, expression in columns.items()
@@ -221,6 +249,9 @@ class Provider:
                 )
             conditions.append(self.filters[name].condition)
             params[name] = value
+        if query.condition is not None:
+            conditions.append(query.condition.sql)
+            params.update(query.condition.params)
         return conditions, params
 
     async def items(self, conn: AsyncConnection, query: ItemsQuery) -> Page:
@@ -235,14 +266,16 @@ class Provider:
         fenced = query.bbox is not None or query.circle is not None
         fenced = fenced or any(self.filters[name].place for name in query.filters)
         when = None if query.datetime is None else query.datetime.instant is None
+        fenced = fenced or (query.condition is not None and query.condition.spatial)
         shape = (
             self.id, when, fenced, query.bbox is None, query.circle is None, query.bbox_crs.srid,
             *query.filters,
+            query.condition.shape if query.condition is not None else None,
         )
         source = self.source_of(query)
         statement = compiled(
-            ("items", query.crs.uri, *shape),
-            lambda: self._items_statement(conditions, fenced, source, query.crs),
+            ("items", query.crs.uri, *shape, query.sortby, query.properties),
+            lambda: self._items_statement(conditions, fenced, query, source),
         )
         row = await fetch_row(
             conn, statement, {**params, "limit": query.limit, "offset": query.offset}
@@ -262,29 +295,52 @@ class Provider:
         self,
         conditions: list[sql.Composable],
         fenced: bool,
+        query: ItemsQuery,
         source: sql.Composable,
-        crs: Crs = CRS84,
     ) -> sql.Composable:
-        """The statement of `items` for these conditions, reading `source`, geometries in `crs`."""
+        """The statement of `items` for these conditions, order, properties and CRS, on `source`.
+
+        The page carries the values it is sorted by (`s0`, `s1`...), then the key.
+        """
+        sorts = [
+            sql.SQL("{} AS {}").format(self.properties[name], sql.Identifier(f"s{i}"))
+            for i, (name, _) in enumerate(query.sortby)
+        ]
+        columns = sql.SQL("").join(sql.SQL(", ") + sort for sort in sorts)
+        order = sql.SQL("").join(
+            sql.SQL("{}{}, ").format(sql.Identifier(f"s{i}"), sql.SQL(" DESC" if desc else ""))
+            for i, (_, desc) in enumerate(query.sortby)
+        )
         keys = (
             sql.SQL(
-                "matched AS MATERIALIZED (SELECT {key} AS k FROM {source}{where}), "
-                "page AS MATERIALIZED (SELECT k FROM matched ORDER BY k "
+                "matched AS MATERIALIZED (SELECT {key} AS k{columns} FROM {source}{where}), "
+                "page AS MATERIALIZED (SELECT * FROM matched ORDER BY {order}k "
                 "LIMIT %(limit)s OFFSET %(offset)s)"
             )
             if fenced
             else sql.SQL(
-                "page AS MATERIALIZED (SELECT {key} AS k FROM {source}{where} ORDER BY {key} "
-                "LIMIT %(limit)s OFFSET %(offset)s)"
+                "page AS MATERIALIZED (SELECT * FROM (SELECT {key} AS k{columns} "
+                "FROM {source}{where}) x ORDER BY {order}k LIMIT %(limit)s OFFSET %(offset)s)"
             )
-        ).format(key=self.key, source=source, where=where_clause(conditions))
+        ).format(
+            key=self.key,
+            columns=columns,
+            source=source,
+            where=where_clause(conditions),
+            order=order,
+        )
+        page_order = sql.SQL("").join(
+            sql.SQL("page.{}{}, ").format(sql.Identifier(f"s{i}"), sql.SQL(" DESC" if desc else ""))
+            for i, (_, desc) in enumerate(query.sortby)
+        )
         base = [self.base_condition] if self.base_condition is not None else []
         return sql.SQL(
-            "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY page.k), '') "
-            "|| ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
+            "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY {order}page.k), "
+            "'') || ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
         ).format(
             keys=keys,
-            feature=self.feature(crs=crs),
+            order=page_order,
+            feature=self.feature(crs=query.crs, only=query.properties),
             matched=sql.SQL("(SELECT count(*) FROM matched)" if fenced else "NULL::bigint"),
             source=source,
             key=self.key,

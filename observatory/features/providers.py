@@ -75,6 +75,10 @@ class Services(Provider):
         ),
         **_columns("s", "last_verified"),
         "stale": SQL(STALE_SQL),
+        "updated_at": SQL("s.updated_at"),
+    }
+    enums: ClassVar[dict[str, sql.Composable]] = {
+        "category": SQL("SELECT array_agg(code ORDER BY position) FROM service_category"),
     }
     filters: ClassVar[dict[str, Filter]] = {
         "category": Filter(
@@ -257,6 +261,11 @@ class Gaps(Provider):
         "area": _area_filter("g.municipality_code"),
         "is_gap": Filter(SQL("g.is_gap = %(is_gap)s"), description="true: only the gaps"),
     }
+    extra_parameters: ClassVar[frozenset[str]] = frozenset(
+        {"demand", "year", "catchment_km", "method", "sigma_km", "supply", "threshold",
+         "percentile"}
+    )
+    """The analysis parameters (`demand` is the analysis's, not the queryable's equality)."""
 
     def __init__(self, category_code: str) -> None:
         self.category_code = category_code
@@ -271,6 +280,11 @@ class Gaps(Provider):
             "analysis of the category per comune on the current data, with the default "
             "parameters or those given as query parameters (stated in `parameters`)."
         )
+
+    @property
+    def queryables_key(self) -> str:
+        """Every gaps collection has the same properties."""
+        return GAPS_PREFIX
 
     @property
     def base_condition(self) -> sql.Composable:
