@@ -1,6 +1,7 @@
 """OGC API - Features Part 4 on services: writes through the ingest, under the upload's keys."""
 
 from collections.abc import Iterator
+from datetime import date
 
 import orjson
 import pytest
@@ -86,8 +87,11 @@ def test_operator_fixes_a_phone_with_patch_and_sees_it_in_items(edit_client, edi
     assert written["id"] == service_id and written["counts"]["updated"] == 1
     after = edit_client.get(f"{ITEMS}/{service_id}").json()
     assert after["properties"]["phone"] == "+390815550101"  # normalised as an upload's
-    unchanged = {k: v for k, v in before["properties"].items() if k not in ("phone", "updated_at")}
+    edited = ("phone", "updated_at", "last_verified", "stale")  # an edit verifies the service
+    unchanged = {k: v for k, v in before["properties"].items() if k not in edited}
     assert {k: after["properties"][k] for k in unchanged} == unchanged
+    assert after["properties"]["last_verified"] == date.today().isoformat()
+    assert after["properties"]["stale"] is False
     assert after["properties"]["updated_at"] > before["properties"]["updated_at"]
     assert after["geometry"] == before["geometry"]
     code = before["properties"]["municipality_code"]
