@@ -77,6 +77,7 @@ async def landing(request: Request, f: FormatQuery = None) -> Response:
                 link(f"{base}/docs", "service-doc", "text/html", "API documentation"),
                 link(f"{base}/conformance", "conformance", JSON, "conformance classes"),
                 link(f"{base}/collections", "data", JSON, "collections"),
+                link(f"{base}/trova/", "related", "text/html", "Trova servizi / service finder"),
             ],
         },
         TITLE,
