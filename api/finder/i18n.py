@@ -13,6 +13,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, get_day_names
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -104,8 +105,13 @@ def _day_ranges(days: list[str]) -> list[tuple[str, str]]:
     return runs
 
 
-def schedule_in_words(schedule: list[dict[str, str]] | None, lang: str) -> list[str]:
-    """An HSDS schedule as lines in words: 'lunedì–mercoledì: 09:00–13:00'."""
+def schedule_in_words(
+    schedule: list[dict[str, str]] | None, lang: str
+) -> list[tuple[str, str]]:
+    """An HSDS schedule in words, (days, hours) per entry: ('lunedì–mercoledì', '09:00–13:00').
+
+    Hours stay left to right (the page shows them isolated), days in the reader's language.
+    """
     if not schedule:
         return []
     names = get_day_names("wide", locale=Locale.parse(lang))
@@ -122,8 +128,13 @@ def schedule_in_words(schedule: list[dict[str, str]] | None, lang: str) -> list[
             else:
                 spans.append(f"{weekday[first]}–{weekday[last]}")
         hours = f"{entry.get('opens_at', '')}–{entry.get('closes_at', '')}"
-        lines.append(f"{', '.join(spans)}: {hours}" if spans else hours)
+        lines.append((format_list(spans, locale=lang) if spans else "", hours))
     return lines
+
+
+def listing(items: list[str], lang: str) -> str:
+    """Items joined as the reader's language does (CLDR): 'arabo, albanese e ucraino'."""
+    return format_list(list(items), locale=lang) if items else ""
 
 
 def date_in_words(moment: object, lang: str) -> str:

@@ -55,6 +55,8 @@ def environment(lang: str) -> Environment:
         language_name=lambda code: language_name(code, lang),
         number=lambda value: i18n.number(value, lang),
         km=lambda value: i18n.kilometres(float(value), lang),
+        listing=lambda items: i18n.listing(items, lang),
+        language_names=lambda codes: i18n.listing(i18n.languages_by_name(codes, lang), lang),
     )
     return env
 

@@ -176,8 +176,8 @@ async def service(
             "updated": i18n.date_in_words(_date(found["updated"]), lang)
             if found.get("updated") else None,
             "category_labels": _labels(categories),
-            "target_groups": _attribute_labels("target_groups"),
-            "access_modes": _attribute_labels("access_modes"),
+            "target_groups": _attribute_labels("target_groups", found["target_groups"], lang),
+            "access_modes": _attribute_labels("access_modes", found["access_modes"], lang),
             "map_data": {
                 "points": [{"lat": found["lat"], "lon": found["lon"], "name": found["name"],
                             "href": None}],
@@ -198,13 +198,16 @@ def _map_labels(lang: str) -> dict[str, str]:
     return {"here": gettext("Punto di partenza")}
 
 
-def _attribute_labels(name: str) -> dict[str, str]:
-    """Code -> Italian label of a taxonomy attribute's values (target groups, access modes)."""
+def _attribute_labels(name: str, codes: list[str] | None, lang: str) -> list[str]:
+    """A service's values of a taxonomy attribute (target groups, access modes) in words, in
+    the page's language (the code itself when the taxonomy does not know it)."""
     from observatory.settings import get_settings
     from observatory.taxonomy import read_attributes
 
     values = read_attributes(get_settings().taxonomy_file).get(name, {}).get("values") or []
-    return {entry["code"]: entry["it"] for entry in values}
+    labels = {entry["code"]: entry["it"] for entry in values}
+    gettext = i18n.translations(lang).gettext
+    return [gettext(labels[code]) if code in labels else code for code in codes or []]
 
 
 def _date(value: str) -> Any:

@@ -70,9 +70,9 @@ def test_schedule_in_words_groups_days_in_the_reader_s_language():
                 {"byday": "TU,TH", "opens_at": "15:00", "closes_at": "17:00"},
                 {"byday": "SA,SU", "opens_at": "10:00", "closes_at": "12:00"}]
     assert i18n.schedule_in_words(schedule, "it") == [
-        "lunedì–venerdì: 09:00–13:00", "martedì, giovedì: 15:00–17:00",
-        "sabato, domenica: 10:00–12:00"]
-    assert i18n.schedule_in_words(schedule, "fr")[0] == "lundi–vendredi: 09:00–13:00"
+        ("lunedì–venerdì", "09:00–13:00"), ("martedì e giovedì", "15:00–17:00"),
+        ("sabato e domenica", "10:00–12:00")]
+    assert i18n.schedule_in_words(schedule, "fr")[0] == ("lundi–vendredi", "09:00–13:00")
     assert i18n.schedule_in_words(None, "it") == []
 
 

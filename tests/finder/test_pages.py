@@ -101,18 +101,20 @@ def test_service_page_shows_public_fields_in_words(finder_client, finder_db):
     html = finder_client.get(f"/trova/servizio/{finder_db.ids['sportello']}?lang=it").text
     assert "<h1>Sportello immigrazione Medina</h1>" in html
     assert "Comune di Napoli" in html and "Via Medina 1" in html
-    assert "lunedì–mercoledì: 09:00–13:00" in html
-    assert "giovedì: 15:00–17:30" in html
-    assert "arabo, albanese, ucraino" in html
-    assert "Richiedenti asilo" in html and "Accesso libero, Su appuntamento" in html
+    assert 'lunedì–mercoledì: <span dir="ltr">09:00–13:00</span>' in html
+    assert 'giovedì: <span dir="ltr">15:00–17:30</span>' in html
+    assert "arabo, albanese e ucraino" in html
+    assert "Richiedenti asilo" in html and "Accesso libero e Su appuntamento" in html
     assert "gratuito" in html and "Posizione esatta" in html
     assert "https://www.openstreetmap.org/directions?route=%3B40.8518%2C14.2681" in html
     assert "Ultimo aggiornamento:" in html
     assert "Dati di esempio" not in html
     english = finder_client.get(f"/trova/servizio/{finder_db.ids['sportello']}?lang=en").text
-    assert "Monday–Wednesday: 09:00–13:00" in english and "Arabic, Albanian, Ukrainian" in english
+    assert "Monday–Wednesday: <span" in english and "Arabic, Albanian, and Ukrainian" in english
+    assert "Walk-in and By appointment" in english
     arabic = finder_client.get(f"/trova/servizio/{finder_db.ids['sportello']}?lang=ar").text
     assert '<html lang="ar" dir="rtl">' in arabic and "العربية" in arabic
+    assert "طالبو اللجوء" in arabic and "العربية والألبانية والأوكرانية" in arabic  # CLDR list
 
 
 def test_service_page_never_shows_private_fields_or_point(finder_client, finder_db):
