@@ -95,7 +95,7 @@ SELECT coalesce(json_agg(code ORDER BY n DESC, code), '[]') FROM (
   SELECT lower(code) AS code, count(*) AS n FROM service, unnest(languages) code
   WHERE status = 'active' GROUP BY 1) x
 """
-KEPT_S = 60.0
+KEPT_S = 300.0
 SQL = sql.SQL
 
 
@@ -144,14 +144,15 @@ async def spoken_languages(conn: AsyncConnection) -> list[str]:
 
 
 class Kept:
-    """Small answers (categories, languages spoken) kept a minute per app: not read per search."""
+    """Small answers (categories, languages spoken) kept per app a few minutes: not read per
+    search (a new category or language shows within KEPT_S)."""
 
     def __init__(self, seconds: float = KEPT_S) -> None:
         self.seconds = seconds
         self._values: dict[str, tuple[float, Any]] = {}
 
     async def get(self, name: str, conn: AsyncConnection) -> Any:
-        """The kept value of reader `name` (one of READERS), read again when older than a minute."""
+        """The kept value of reader `name` (one of READERS), read again when older than KEPT_S."""
         kept = self._values.get(name)
         if kept is None or time.monotonic() - kept[0] > self.seconds:
             kept = (time.monotonic(), await READERS[name](conn))

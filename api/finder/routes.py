@@ -20,12 +20,15 @@ from api.finder import i18n, queries
 from api.finder.places import Places, load_places
 from api.finder.render import compressed, link, page, static_file
 from observatory.errors import InvalidInput, NotFound
+from observatory.pool import fetch_row
 
 router = APIRouter(prefix="/trova", tags=["finder"], include_in_schema=False)
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 APPROXIMATE = ("municipality", "postcode")
 PER_CATEGORY_SHOWN = 30
 SUGGEST_MAX_CHARS = 100
+MISSING_KEPT = 64  # regions and areas whose missing categories are kept per app
+DATA_VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 SAFE_URL = re.compile(r"^(https?://|www\.|[a-z0-9-]+\.[a-z]{2,})", re.IGNORECASE)
 
 
@@ -216,9 +219,27 @@ def _date(value: str) -> Any:
     return date.fromisoformat(value[:10])
 
 
-async def _missing(request: Request, region: str | None, area: str | None) -> dict[str, Any]:
+async def _missing(
+    request: Request, conn: ConnectionDep, region: str | None, area: str | None
+) -> dict[str, Any]:
     """Missing top-level categories per comune of a region or an area, from the stored
-    coverage runs (`observatory.analysis.missing`, computed once per data version)."""
+    coverage runs (`observatory.analysis.missing`, computed once per data version); kept
+    per app until the data version changes."""
+    row = await fetch_row(conn, DATA_VERSION_SQL, {})
+    key = (region, area, None if row is None else int(row[0]))
+    kept = getattr(request.app.state, "finder_missing", None)
+    if kept is None:
+        kept = request.app.state.finder_missing = {}
+    if key not in kept:
+        if len(kept) >= MISSING_KEPT:
+            kept.clear()
+        kept[key] = await _compute_missing(request, region, area)
+    return kept[key]
+
+
+async def _compute_missing(
+    request: Request, region: str | None, area: str | None
+) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         from observatory.analysis import missing
@@ -256,7 +277,7 @@ async def comune_page(
         if not code.isdigit():
             raise NotFound(f"unknown comune {code!r}")
         found = await queries.comune(conn, int(code))
-        missing = await _missing(request, found["region"], None)
+        missing = await _missing(request, conn, found["region"], None)
         categories = await _kept(request).get("categories", conn)
         context = {
             "c": found, "groups": _by_category(found["services"]),
@@ -278,7 +299,7 @@ async def area_page(
 
     async def build(lang: str) -> Response:
         found = await queries.area(conn, code)
-        missing = await _missing(request, None, code)
+        missing = await _missing(request, conn, None, code)
         lacking: dict[str, list[int]] = {}
         for comune_code, codes in missing["by_comune"].items():
             for category in codes:

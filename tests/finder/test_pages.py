@@ -181,3 +181,19 @@ def test_pages_are_gzipped_and_light(finder_client, finder_db):
 def test_landing_page_links_the_finder(finder_client):
     links = finder_client.get("/", params={"f": "json"}).json()["links"]
     assert any(link["href"].endswith("/trova/") for link in links)
+
+
+ASSET = re.compile(r'(?:href|src)="(/trova/static/[^"]+)"')
+
+
+@pytest.mark.parametrize("path", ["/trova/?comune=63049&lang=ar", "/trova/comune/63049",
+                                  "/trova/area/napoli"])
+def test_a_page_with_its_css_and_scripts_is_under_150_kb_on_the_wire(finder_client, path):
+    headers = {"accept-encoding": "gzip"}
+    first = finder_client.get(path, headers=headers)
+    assets = ASSET.findall(first.text)
+    assert any("leaflet.js" in asset for asset in assets) or "comune/" in path or "area/" in path
+    responses = [first, *(finder_client.get(asset, headers=headers) for asset in assets)]
+    assert all(r.status_code == 200 for r in responses)
+    wire = sum(int(r.headers["content-length"]) + len(str(r.headers)) for r in responses)
+    assert wire < 150_000
