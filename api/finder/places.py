@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg import AsyncConnection
 
 if TYPE_CHECKING:
+    from ingest.gazetteer import Comune as Place
     from ingest.gazetteer import Gazetteer
 
 COMUNI_SQL = (
@@ -20,26 +21,10 @@ PROVINCES_SQL = "SELECT short, name FROM province"
 SUGGESTIONS = 10
 
 
-@dataclass(frozen=True)
-class Place:
-    """A comune where a search can start."""
-
-    code: int
-    name: str
-    province: str
-    lon: float
-    lat: float
-    area: str | None
-
-    @property
-    def label(self) -> str:
-        """'Napoli (NA)'."""
-        return f"{self.name} ({self.province})"
-
-
 @dataclass
 class Resolved:
-    """What typed text resolved to: a comune and how it was found, or the choices."""
+    """What typed text resolved to: a comune (the gazetteer's `Comune`) and how it was found,
+    or the choices."""
 
     place: Place | None
     how: str = ""  # comune, address, postcode
@@ -76,13 +61,9 @@ class Places:
     def gazetteer(self) -> Gazetteer:
         """The ingest gazetteer over these comuni (history archive and CAPs read once)."""
         if self._gazetteer is None:
-            from ingest.gazetteer import Comune, Gazetteer
+            from ingest.gazetteer import Gazetteer
 
-            comuni = {
-                p.code: Comune(p.code, p.name, p.province, p.lon, p.lat, p.area)
-                for p in self.comuni.values()
-            }
-            self._gazetteer = Gazetteer(comuni, self.provinces)
+            self._gazetteer = Gazetteer(self.comuni, self.provinces)
         return self._gazetteer
 
     def resolve(self, typed: str) -> Resolved:
@@ -132,10 +113,10 @@ class Places:
 
 async def load_places(conn: AsyncConnection) -> Places:
     """Read the comuni and provinces of the loaded geography."""
-    rows: list[Any] = await (await conn.execute(COMUNI_SQL)).fetchall()
-    comuni = {row[0]: Place(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows}
-    from ingest.gazetteer import name_key
+    from ingest.gazetteer import Comune, name_key
 
+    rows: list[Any] = await (await conn.execute(COMUNI_SQL)).fetchall()
+    comuni = {row[0]: Comune(*row) for row in rows}
     provinces: dict[str, str] = {}
     for short, name in await (await conn.execute(PROVINCES_SQL)).fetchall():
         provinces[short.upper()] = short.upper()

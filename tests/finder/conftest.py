@@ -3,9 +3,6 @@ seeded ones, the app on it, and a real server for the browser tests."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,13 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from api.main import create_app
-from observatory import db, geography
-from observatory.settings import PROJECT_ROOT, get_settings
-from tests.clusters import free_port
+from observatory import geography
 from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_services
-from tests.helpers import add_service, wait_until_answering
+from tests.helpers import add_service, client_on
+from tests.served import observatory_serve
 
 SEEDED = 600
 NAPOLI = (14.2681, 40.8518)
@@ -91,32 +86,15 @@ def finder_db(geopop_south: geography.GeopopData) -> Iterator[Finder]:
 @pytest.fixture(scope="session")
 def finder_client(finder_db: Finder) -> Iterator[TestClient]:
     """A TestClient whose app's pool opened on the finder database."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", finder_db.url)
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        client = TestClient(create_app())
-        client.__enter__()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield client
-    client.__exit__(None, None, None)
+    with client_on(finder_db.url) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
-def finder_server(finder_db: Finder) -> Iterator[str]:
-    """A real uvicorn server on a free loopback port, serving the finder database."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": finder_db.url}
-    command = [
-        sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(process, f"{url}/readyz")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def finder_server(finder_db: Finder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`observatory serve` on a free loopback port over the finder database; it says where
+    the finder is."""
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with observatory_serve(finder_db.url, log) as served:
+        assert f"{served.url}/trova/" in log.read_text()
+        yield served.url

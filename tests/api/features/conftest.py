@@ -11,13 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from api.main import create_app
-from observatory import db, geography
-from observatory.settings import PROJECT_ROOT, get_settings
+from observatory import geography
+from observatory.settings import PROJECT_ROOT
 from tests.clusters import free_port
 from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_analysis_run, seed_services
-from tests.helpers import wait_until_answering
+from tests.helpers import client_on, wait_until_answering
 
 SERVICES = 3000
 GAPS_CATEGORY = "PRO-SAI"
@@ -43,16 +42,8 @@ def api_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def api_client(api_database_url: str) -> Iterator[TestClient]:
     """A TestClient, once per run, whose app's pool opened on the seeded API database."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", api_database_url)
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        test_client = TestClient(create_app())
-        test_client.__enter__()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield test_client
-    test_client.__exit__(None, None, None)
+    with client_on(api_database_url) as test_client:
+        yield test_client
 
 
 @pytest.fixture(scope="session")
