@@ -30,6 +30,12 @@ LOCALE_DIR = Path(observatory.__file__).resolve().parent / "locale"
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
+@functools.cache
+def _locale(lang: str) -> Locale:
+    """The CLDR locale of an interface language (parsed once)."""
+    return Locale.parse(lang)
+
+
 def catalog_path(lang: str) -> Path:
     """The .po file a translator edits for `lang`."""
     return LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
@@ -114,7 +120,7 @@ def schedule_in_words(
     """
     if not schedule:
         return []
-    names = get_day_names("wide", locale=Locale.parse(lang))
+    names = get_day_names("wide", locale=_locale(lang))
     weekday = {day: names[index] for index, day in enumerate(DAYS)}
     lines = []
     for entry in schedule:
@@ -128,27 +134,27 @@ def schedule_in_words(
             else:
                 spans.append(f"{weekday[first]}–{weekday[last]}")
         hours = f"{entry.get('opens_at', '')}–{entry.get('closes_at', '')}"
-        lines.append((format_list(spans, locale=lang) if spans else "", hours))
+        lines.append((format_list(spans, locale=_locale(lang)) if spans else "", hours))
     return lines
 
 
 def listing(items: list[str], lang: str) -> str:
     """Items joined as the reader's language does (CLDR): 'arabo, albanese e ucraino'."""
-    return format_list(list(items), locale=lang) if items else ""
+    return format_list(list(items), locale=_locale(lang)) if items else ""
 
 
 def date_in_words(moment: object, lang: str) -> str:
     """A date as people of `lang` write it (CLDR long format)."""
-    return format_date(moment, format="long", locale=Locale.parse(lang))  # type: ignore[arg-type]
+    return format_date(moment, format="long", locale=_locale(lang))  # type: ignore[arg-type]
 
 
 def number(value: float | int | None, lang: str) -> str:
     """A number with the locale's grouping ('12.345' in Italian); '–' when unknown."""
     if value is None:
         return "–"
-    return format_decimal(round(float(value)), locale=Locale.parse(lang))
+    return format_decimal(round(float(value)), locale=_locale(lang))
 
 
 def kilometres(value: float, lang: str) -> str:
     """A distance in km with one decimal, in the locale's digits and separators."""
-    return format_decimal(value, format="#,##0.0", locale=Locale.parse(lang))
+    return format_decimal(value, format="#,##0.0", locale=_locale(lang))
