@@ -58,8 +58,10 @@ async def _guarded(
         lang = i18n.choose_language(asked_lang, header)
         return await build(lang)
     except (InvalidInput, NotFound) as error:
-        lang = i18n.choose_language(None, header) if asked_lang not in i18n.LANGUAGES else (
-            asked_lang or "it")
+        try:
+            lang = i18n.choose_language(asked_lang, header)
+        except InvalidInput:  # the page saying so is in the reader's language
+            lang = i18n.choose_language(None, header)
         status = 404 if isinstance(error, NotFound) else 400
         return page(request, lang, "error.html", {"status": status, "detail": str(error)}, status)
 

@@ -25,6 +25,8 @@ POZZUOLI_CODE = 63060
 PRIVATE_PHONE = "333 7654321"
 PRIVATE_ADDRESS = "Vicolo Segreto 9"
 PRIVATE_POINT = (14.1012, 40.8311)  # the private service's own point, never shown
+HOSTILE_NAME = '<img src=x onerror="alert(1)">'
+
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Finder:
 
 @pytest.fixture(scope="session")
 def finder_db(geopop_south: geography.GeopopData) -> Iterator[Finder]:
-    """Geography, 600 seeded services, and four hand-made ones in Napoli and Pozzuoli."""
+    """Geography, 600 seeded services, and five hand-made ones in Napoli and Pozzuoli."""
     url = create_database("osservatorio_finder")
     try:
         load_reference_data(url, geopop_south)
@@ -70,6 +72,11 @@ def finder_db(geopop_south: geography.GeopopData) -> Iterator[Finder]:
                     session, NAPOLI[0] + 0.004, NAPOLI[1], name="CPIA esempio Napoli",
                     category_code="LIN-CPI", municipality_code=NAPOLI_CODE, is_example=True,
                     languages=["zh"], source_key="example-cpia",
+                ).id,
+                "hostile": add_service(
+                    session, NAPOLI[0] - 0.002, NAPOLI[1], name=HOSTILE_NAME,
+                    category_code="INF", municipality_code=NAPOLI_CODE,
+                    url="javascript:alert(1)", source_key="hostile",
                 ).id,
                 "closed": add_service(
                     session, NAPOLI[0] + 0.001, NAPOLI[1], name="Sportello chiuso",

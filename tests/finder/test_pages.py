@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.finder.conftest import (
+    HOSTILE_NAME,
     NAPOLI_CODE,
     POZZUOLI_CODE,
     PRIVATE_ADDRESS,
@@ -197,3 +198,19 @@ def test_a_page_with_its_css_and_scripts_is_under_150_kb_on_the_wire(finder_clie
     assert all(r.status_code == 200 for r in responses)
     wire = sum(int(r.headers["content-length"]) + len(str(r.headers)) for r in responses)
     assert wire < 150_000
+
+
+def test_names_are_escaped_and_only_web_links_are_linked(finder_client, finder_db):
+    html = finder_client.get(f"/trova/servizio/{finder_db.ids['hostile']}?lang=it").text
+    assert HOSTILE_NAME not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+    assert "javascript:" not in html
+    search = finder_client.get("/trova/", params={"comune": NAPOLI_CODE, "cat": "INF"}).text
+    assert HOSTILE_NAME not in search
+    assert "\\u003cimg" in search  # inside the map's JSON too, < is escaped
+
+
+def test_an_unknown_lang_is_explained_in_the_reader_s_language(finder_client):
+    response = finder_client.get("/trova/?lang=xx", headers={"accept-language": "fr"})
+    assert response.status_code == 400
+    assert '<html lang="fr"' in response.text and "Requête non valide" in response.text
