@@ -1,7 +1,8 @@
 """The finder's messages: extracted from its templates and code, plus the taxonomy's labels.
 
 `python -m api.finder.messages` adds new messages to every catalog (observatory/locale), so a
-translator finds them there with an empty translation; Italian, the reference, repeats its id.
+translator finds them there with an empty translation, and drops those no page shows any more;
+Italian, the reference, repeats its id.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def read_catalog(lang: str) -> Catalog:
 
 
 def update_catalogs() -> dict[str, int]:
-    """Add the messages missing from each catalog; return how many each got."""
+    """Add the messages missing from each catalog and drop those no page shows; return how
+    many each got."""
     added: dict[str, int] = {}
     messages = all_messages()
     for lang in i18n.LANGUAGES:
@@ -64,6 +66,8 @@ def update_catalogs() -> dict[str, int]:
             if message not in catalog:
                 catalog.add(message, message if lang == "it" else "")
                 added[lang] += 1
+        for gone in [m.id for m in catalog if m.id and m.id not in messages]:
+            catalog.delete(gone)  # no page shows it any more
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, omit_header=False, sort_output=False)

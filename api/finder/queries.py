@@ -10,7 +10,7 @@ import orjson
 from psycopg import AsyncConnection, sql
 
 from observatory.errors import NotFound
-from observatory.features.base import POINT, degrees, within_distance
+from observatory.features.base import POINT, compiled, degrees, within_distance
 from observatory.pool import fetch_row
 
 PUBLIC_SERVICE_SQL = """
@@ -37,15 +37,23 @@ _LATEST = """(SELECT json_build_object('value', sum(value), 'year', max(year)) F
   WHERE indicator = '{indicator}' AND municipality_code = ANY({codes})
     AND year = (SELECT max(year) FROM population WHERE indicator = '{indicator}'))"""
 
+# per top-level category: how many active services, and the first SHOWN by name
 _SERVICES = """(SELECT coalesce(json_agg(json_build_object(
-    'id', s.id, 'name', s.name, 'category', s.category_code,
-    'top', coalesce(c.parent_code, c.code), 'comune', s.municipality_code,
-    'approximate', s.geocode_precision IN ('municipality', 'postcode'))
-    ORDER BY coalesce(pc.position, c.position), c.position, s.name), '[]')
-  FROM service_public s
-  LEFT JOIN service_category c ON c.code = s.category_code
-  LEFT JOIN service_category pc ON pc.code = c.parent_code
-  WHERE s.municipality_code = ANY({codes}) AND s.status = 'active')"""
+    'top', g.top, 'n', g.n, 'services', g.services) ORDER BY g.position NULLS LAST), '[]')
+  FROM (SELECT x.top, min(x.position) AS position, count(*) AS n,
+          json_agg(json_build_object('id', x.id, 'name', x.name, 'category', x.category)
+                   ORDER BY x.name, x.id) FILTER (WHERE x.rank <= {shown}) AS services
+        FROM (SELECT s.id, s.name, s.category_code AS category,
+                coalesce(c.parent_code, c.code) AS top,
+                coalesce(pc.position, c.position) AS position,
+                row_number() OVER (PARTITION BY coalesce(c.parent_code, c.code)
+                                   ORDER BY s.name, s.id) AS rank
+              FROM service_public s
+              LEFT JOIN service_category c ON c.code = s.category_code
+              LEFT JOIN service_category pc ON pc.code = c.parent_code
+              WHERE s.municipality_code = ANY({codes}) AND s.status = 'active') x
+        GROUP BY x.top) g)"""
+SHOWN = 30
 
 COMUNE_SQL = f"""
 WITH place AS (SELECT ARRAY[%(code)s::int] AS codes)
@@ -55,7 +63,7 @@ SELECT json_build_object(
   'lon', ST_X(m.point), 'lat', ST_Y(m.point),
   'residents', {_LATEST.format(indicator='residents', codes='place.codes')},
   'foreign_residents', {_LATEST.format(indicator='foreign_residents', codes='place.codes')},
-  'services', {_SERVICES.format(codes='place.codes')})
+  'services', {_SERVICES.format(codes='place.codes', shown=SHOWN)})
 FROM place, municipality m
 JOIN province p ON p.code = m.province_code
 JOIN region r ON r.code = m.region_code
@@ -75,7 +83,7 @@ SELECT json_build_object(
              WHERE m.code = ANY(place.codes)),
   'residents', {_LATEST.format(indicator='residents', codes='place.codes')},
   'foreign_residents', {_LATEST.format(indicator='foreign_residents', codes='place.codes')},
-  'services', {_SERVICES.format(codes='place.codes')})
+  'services', {_SERVICES.format(codes='place.codes', shown=SHOWN)})
 FROM place, territorial_area a JOIN region r ON r.code = a.region_code
 WHERE a.code = %(code)s
 """  # noqa: S608 (composed from the constants above)
@@ -200,7 +208,6 @@ def _near_statement(category: bool, language: bool) -> sql.Composable:
     )
 
 
-_NEAR = {(c, lang): _near_statement(c, lang) for c in (False, True) for lang in (False, True)}
 
 
 async def nearest_active(
@@ -211,7 +218,8 @@ async def nearest_active(
 
     The GiST index finds k candidates; the farthest bounds the exact geodesic pass.
     """
-    statement = _NEAR[(category is not None, language is not None)]
+    shape = (category is not None, language is not None)
+    statement = compiled(("finder-near", *shape), lambda: _near_statement(*shape))
     params = {"lon": degrees(lon), "lat": degrees(lat), "k": k,
               "category": category, "language": language}
     return await _json(conn, statement, params)

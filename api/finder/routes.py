@@ -25,7 +25,6 @@ from observatory.pool import fetch_row
 router = APIRouter(prefix="/trova", tags=["finder"], include_in_schema=False)
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 APPROXIMATE = ("municipality", "postcode")
-PER_CATEGORY_SHOWN = 30
 SUGGEST_MAX_CHARS = 100
 MISSING_KEPT = 64  # regions and areas whose missing categories are kept per app
 DATA_VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
@@ -261,13 +260,6 @@ async def _compute_missing(
     return await run_in_threadpool(work)
 
 
-def _by_category(services: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in services:
-        grouped.setdefault(entry["top"] or "", []).append(entry)
-    return list(grouped.items())
-
-
 @router.get("/comune/{code}")
 async def comune_page(
     request: Request, conn: ConnectionDep, code: str, lang: str | None = None
@@ -282,9 +274,9 @@ async def comune_page(
         missing = await _missing(request, conn, found["region"], None)
         categories = await _kept(request).get("categories", conn)
         context = {
-            "c": found, "groups": _by_category(found["services"]),
+            "c": found, "groups": found["services"],
             "missing": missing["by_comune"].get(found["code"], []),
-            "catchment_km": missing["catchment_km"], "shown": PER_CATEGORY_SHOWN,
+            "catchment_km": missing["catchment_km"], "shown": queries.SHOWN,
             "category_labels": _labels(categories),
         }
         return page(request, lang, "comune.html", context)
@@ -314,8 +306,8 @@ async def area_page(
         ]
         categories = await _kept(request).get("categories", conn)
         context = {
-            "a": found, "groups": _by_category(found["services"]), "missing": rows,
-            "catchment_km": missing["catchment_km"], "shown": PER_CATEGORY_SHOWN,
+            "a": found, "groups": found["services"], "missing": rows,
+            "catchment_km": missing["catchment_km"], "shown": queries.SHOWN,
             "category_labels": _labels(categories),
         }
         return page(request, lang, "area.html", context)

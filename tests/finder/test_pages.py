@@ -141,7 +141,7 @@ def test_comune_page_services_missing_categories_and_residents(finder_client):
     assert "Cittadini stranieri residenti" in html
     assert "Cosa manca entro 20,0 km" in html
     assert "Servizi per categoria" in html and "Sportello immigrazione Medina" in html
-    assert re.search(r"Cittadini stranieri residenti</dt><dd>[\d.]+ \(\d{4}, ISTAT\)", html)
+    assert re.search(r"Cittadini stranieri residenti</dt><dd>[\d.]+ <bdi>\(\d{4}, ISTAT\)", html)
 
 
 def test_area_page(finder_client):
