@@ -7,6 +7,7 @@ Every page is rendered on the server and works without JavaScript; finder.js add
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -225,17 +226,21 @@ async def _missing(
 ) -> dict[str, Any]:
     """Missing top-level categories per comune of a region or an area, from the stored
     coverage runs (`observatory.analysis.missing`, computed once per data version); kept
-    per app until the data version changes."""
+    per app until the data version changes; concurrent requests share one computation."""
     row = await fetch_row(conn, DATA_VERSION_SQL, {})
     key = (region, area, None if row is None else int(row[0]))
     kept = getattr(request.app.state, "finder_missing", None)
     if kept is None:
         kept = request.app.state.finder_missing = {}
-    if key not in kept:
+    if key not in kept:  # one computation per key, however many requests wait for it
         if len(kept) >= MISSING_KEPT:
             kept.clear()
-        kept[key] = await _compute_missing(request, region, area)
-    return kept[key]
+        kept[key] = asyncio.ensure_future(_compute_missing(request, region, area))
+    try:
+        return await asyncio.shield(kept[key])
+    except Exception:
+        kept.pop(key, None)  # asked again next time
+        raise
 
 
 async def _compute_missing(
