@@ -19,9 +19,9 @@ from observatory.keys import Operator
 from observatory.settings import get_settings
 
 
-def get_session() -> Iterator[Session]:
-    """Yield a session on the shared pool, closed after the request."""
-    with new_session() as session:
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a session on the app's database (the one its pool opened on), closed after."""
+    with new_session(get_engine(getattr(request.app.state, "database_url", None))) as session:
         yield session
 
 
@@ -60,11 +60,7 @@ def require_area_key(
 def app_session(request: Request) -> Iterator[Session]:
     """A session on the app's database (the one its pool opened on), or the test override."""
     override = request.app.dependency_overrides.get(get_session)
-    if override is None:
-        with new_session(get_engine(getattr(request.app.state, "database_url", None))) as session:
-            yield session
-        return
-    made = override()
+    made = override() if override is not None else get_session(request)
     if isinstance(made, Session):
         yield made
         return

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from api.responses import json_response
 from observatory.errors import (
     ConfigurationError,
+    Conflict,
     GeographyNotLoaded,
     InvalidInput,
     LengthRequired,
@@ -43,6 +44,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     NotAuthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
+    Conflict: 409,
     LengthRequired: 411,
     PayloadTooLarge: 413,
     LimitExceeded: 413,

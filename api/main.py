@@ -13,7 +13,7 @@ from api.errors import register_error_handlers
 from api.finder.routes import router as finder_router
 from api.middleware import HeadAsGetMiddleware, PublicOriginMiddleware
 from api.openapi import install_openapi_30
-from api.routes import docs, health, hsds, maps, ogc, spatial, upload
+from api.routes import docs, health, hsds, maps, ogc, ogc_edit, spatial, upload
 from observatory import __version__
 from observatory.pool import open_pool
 from observatory.settings import get_settings
@@ -64,6 +64,7 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     docs.mount_assets(app)
     app.include_router(ogc.router)
+    app.include_router(ogc_edit.router)
     app.include_router(spatial.router)
     app.include_router(hsds.router)
     app.include_router(upload.router)

@@ -65,6 +65,11 @@ REQUESTS: dict[str, tuple[str, str | None, tuple[int, int]]] = {
         (1053, 2321),
     ),
     "nearest-10": ("/services/nearest?lat=40.85&lon=14.26&k=10", None, (0, 0)),
+    "items crs=EPSG:3857": (  # Features Part 2: tipg has no crs parameter
+        "/collections/services/items?limit=100&crs=EPSG:3857",
+        None,
+        (0, 0),
+    ),
     "items limit=1000": (
         "/collections/services/items?limit=1000",
         "/collections/public.service/items?limit=1000",

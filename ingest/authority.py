@@ -182,3 +182,16 @@ def check_run_within_areas(session: Session, run_id: int, areas: set[str] | None
             f"service {outside.name!r} (comune {outside.municipality_code}) is outside the "
             f"areas this key may write ({', '.join(sorted(areas))}); nothing was stored"
         )
+
+
+def check_service_within(session: Session, source: str, source_key: str, areas: set[str]) -> None:
+    """Refuse (403) a change to the stored service (source, source_key) lying outside `areas`."""
+    row = session.execute(
+        STORED_OUTSIDE_SQL, {"source": source, "keys": [source_key], "areas": sorted(areas)}
+    ).first()
+    if row is not None:
+        raise PermissionDenied(
+            f"the service {row.name!r} lies in comune {row.municipality_code}, area "
+            f"{row.area_code or 'none'}, not in the areas this key may write "
+            f"({_listed(areas)}); nothing was changed"
+        )

@@ -37,7 +37,7 @@ from ingest.options import (
 )
 from ingest.parse import attribute_lookup, detect_decimal
 from ingest.place import place
-from ingest.read import read_table
+from ingest.read import Table, read_table
 from ingest.record import Record
 from ingest.report import write_report
 from ingest.validate import Categories, validate
@@ -79,6 +79,8 @@ class IngestOptions:
     file_name: str | None = None
     key: Operator | None = None
     limits: Limits = field(default_factory=Limits.for_upload)
+    source_key: str | None = None
+    """A single-service edit: the stored key every row takes, whatever its fields say."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly options, as stored on the ingest run (the key has its own columns)."""
@@ -174,18 +176,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _columns(path: Path, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+def _columns(name: str, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
     """Map the headers; refuse a file without a name column or any location column."""
     columns = map_columns(headers, overrides)
     mapped = set(columns.values())
     if "name" not in mapped:
         raise InvalidInput(
-            f"{path.name}: no column for the service name among {headers}; "
+            f"{name}: no column for the service name among {headers}; "
             "use --map COLUMN=name"
         )
     if not mapped & LOCATION_FIELDS:
         raise InvalidInput(
-            f"{path.name}: no coordinates and no comune column (a name, an ISTAT or "
+            f"{name}: no coordinates and no comune column (a name, an ISTAT or "
             f"cadastral code, or an address that names it) among {headers}; "
             "use --map COLUMN=municipality (or lat/lon)"
         )
@@ -208,7 +210,7 @@ def _rules(columns: dict[str, str], categories: Categories, options: IngestOptio
     )
 
 
-def _start_run(session: Session, path: Path, options: IngestOptions) -> int:
+def start_run(session: Session, name: str, sha256: str, options: IngestOptions) -> int:
     """Insert the `ingest_run` row (committed only with the rest of the run)."""
     return session.execute(
         text(
@@ -220,14 +222,14 @@ def _start_run(session: Session, path: Path, options: IngestOptions) -> int:
             "prefix": options.key.key_prefix if options.key else None,
             "key_name": options.key.name if options.key else None,
             "source": options.source,
-            "file_name": options.file_name or path.name,
-            "sha": _sha256(path),
+            "file_name": name,
+            "sha": sha256,
             "options": orjson.dumps(options.to_dict()).decode(),
         },
     ).scalar_one()
 
 
-def _finish_run(session: Session, run_id: int, counts: dict[str, int], duration: float) -> None:
+def finish_run(session: Session, run_id: int, counts: dict[str, int], duration: float) -> None:
     """Mark the run succeeded with its counts and duration."""
     session.execute(
         text(
@@ -241,10 +243,7 @@ def _finish_run(session: Session, run_id: int, counts: dict[str, int], duration:
 def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestReport:
     """Read, check, geocode and upsert the services of `path`; record the run and rejections."""
     started = time.perf_counter()
-    if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
-        raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
-    areas = options.allowed_areas
-    authority.claim_source(session, options.source, options.key, areas)
+    _claim(session, options)
     name = options.file_name or path.name
     deadline = Deadline(options.limits, name)
     table = read_table(
@@ -253,7 +252,41 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     )
     if table.header_row > 1:
         log.info("%s: header on row %d, the rows above are titles", path.name, table.header_row)
-    columns = _columns(path, table.headers, options.column_map)
+    return _ingest_rows(session, table, options, name, _sha256(path), deadline, started)
+
+
+def ingest_table(
+    session: Session, table: Table, options: IngestOptions, name: str, sha256: str
+) -> IngestReport:
+    """`ingest_file` on rows already read (a feature the API received): the same checks.
+
+    `name` is recorded as the run's file name, `sha256` as the digest of what was received.
+    """
+    started = time.perf_counter()
+    _claim(session, options)
+    deadline = Deadline(options.limits, name)
+    return _ingest_rows(session, table, options, name, sha256, deadline, started)
+
+
+def _claim(session: Session, options: IngestOptions) -> None:
+    """Check the source name and the key's authority over the source, before any reading."""
+    if not 0 < len(options.source) <= SOURCE_MAX_CHARS:
+        raise InvalidInput(f"the source name must have 1 to {SOURCE_MAX_CHARS} characters")
+    authority.claim_source(session, options.source, options.key, options.allowed_areas)
+
+
+def _ingest_rows(
+    session: Session,
+    table: Table,
+    options: IngestOptions,
+    name: str,
+    sha256: str,
+    deadline: Deadline,
+    started: float,
+) -> IngestReport:
+    """Normalise, validate, place, check authority and load the rows of `table`."""
+    areas = options.allowed_areas
+    columns = _columns(name, table.headers, options.column_map)
     coordinates = [c for c, f in columns.items() if f in {"lat", "lon"}]
     decimal = options.decimal or detect_decimal(
         [row[c] for _, row in table.rows[:1000] for c in coordinates]
@@ -263,11 +296,13 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         raise GeographyNotLoaded("no geography loaded: run `observatory geo load` first")
     categories = _categories(session)
     rules = _rules(columns, categories, options)
-    run_id = _start_run(session, path, options)
+    run_id = start_run(session, name, sha256, options)
 
     records = []
     for number, row in track(table.rows, len(table.rows), f"Lettura / reading {name}"):
         record = normalise(number, row, rules)
+        if options.source_key is not None:
+            record.source_key = options.source_key
         record.reasons.extend(table.refusals.get(number, ()))
         records.append(validate(record, categories, gazetteer, decimal, options.limits))
         if len(records) % CHECK_EVERY == 0:
@@ -314,10 +349,10 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
     if options.report_path is not None:
         write_report(options.report_path, refused, warned)
     duration = time.perf_counter() - started
-    _finish_run(session, run_id, counts, duration)
+    finish_run(session, run_id, counts, duration)
     log.info(
         "ingest %s: %d read, %d inserted, %d updated, %d unchanged, %d rejected, %d duplicates",
-        path.name, counts["read"], loaded.inserted, loaded.updated, counts["unchanged"],
+        name, counts["read"], loaded.inserted, loaded.updated, counts["unchanged"],
         len(rejected), len(duplicates),
     )
     return IngestReport(

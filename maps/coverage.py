@@ -62,4 +62,17 @@ def coverage_choropleth(inputs: MapInputs, run: Run, results: pd.DataFrame) -> C
         )
         for c, r in zip(inputs.comuni.itertuples(), results.itertuples(), strict=True)
     ]
-    return Choropleth(colors, tooltips, f"{label('comuni', lang)}: {unit}", unit, legend, [run])
+    access = results.access_per_10k.astype(float)
+    uncovered = int((results.services_within == 0).sum())
+    return Choropleth(
+        colors, tooltips, f"{label('comuni', lang)}: {unit}", unit, legend, [run],
+        values=[number(value, lang, 2) for value in access],
+        value_title=unit,
+        figures=[
+            (label("uncovered_comuni", lang), number(uncovered, lang)),
+            (
+                label("access_range", lang),
+                f"{number(access.min(), lang, 2)} – {number(access.max(), lang, 2)}",
+            ),
+        ],
+    )

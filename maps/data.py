@@ -115,9 +115,10 @@ SERVICES_SQL = text(
     SELECT s.id, s.name, s.organization_name, s.address_1, s.phone, s.opening_hours,
            s.languages, s.geocode_precision, s.category_code, s.is_example,
            COALESCE(c.parent_code, c.code) AS top_category, s.municipality_code,
-           ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon
+           m.name AS comune_name, ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon
     FROM service_public s
     LEFT JOIN service_category c ON c.code = s.category_code
+    LEFT JOIN municipality m ON m.code = s.municipality_code
     WHERE s.status = 'active' AND s.municipality_code IN :codes
       AND (CAST(:category AS text) IS NULL
            OR s.category_code IN (SELECT category_and_children(:category)))

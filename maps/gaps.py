@@ -23,12 +23,14 @@ from maps.render import (
     demand_text,
 )
 
-PALETTE = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # ColorBrewer Reds
-SERVED_COLOR = "#c7e9c0"
+# ColorBrewer Oranges for gaps, a Blues shade for served comuni: orange against blue stays
+# apart for every kind of colour blindness (red against green did not).
+PALETTE = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
+SERVED_COLOR = "#9ecae1"
 
 
 def gap_colors(results: pd.DataFrame, lang: str) -> tuple[pd.Series, list[LegendEntry]]:
-    """Gaps coloured by unmet demand classes, served comuni green, empty ones apart."""
+    """Gaps coloured by unmet demand classes, served comuni blue, empty ones apart."""
     known = results.is_gap.notna().to_numpy()
     is_gap = results.is_gap.fillna(False).astype(bool).to_numpy()
     gap_colors, legend = classify(
@@ -83,6 +85,7 @@ def gap_choropleth(inputs: MapInputs, run: Run, results: pd.DataFrame) -> Chorop
         )
         for c, r in zip(inputs.comuni.itertuples(), results.itertuples(), strict=True)
     ]
+    gap = results.is_gap.fillna(False).astype(bool)
     return Choropleth(
         colors,
         tooltips,
@@ -90,4 +93,10 @@ def gap_choropleth(inputs: MapInputs, run: Run, results: pd.DataFrame) -> Chorop
         label("gap_legend", lang, demand=people),
         legend,
         [run],
+        values=[number(value, lang) for value in results.unmet_demand],
+        value_title=label("unmet_demand", lang),
+        figures=[
+            (label("gap_comuni", lang), number(int(gap.sum()), lang)),
+            (label("unmet_total", lang), number(float(results.unmet_demand[gap].sum()), lang)),
+        ],
     )

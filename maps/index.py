@@ -29,6 +29,7 @@ class IndexRow:
     title: str
     is_region: bool
     links: dict[str, list[Link]] = field(default_factory=dict)
+    href: str = ""  # the scope's first map (coverage), linked from its name
 
 
 def index_rows(scopes: list[Scope], links: Callable[[Scope, str], list[Link]]) -> list[IndexRow]:
@@ -38,14 +39,27 @@ def index_rows(scopes: list[Scope], links: Callable[[Scope, str], list[Link]]) -
         row = IndexRow(scope.area_name or scope.region_name, scope.area_code is None)
         row.links = {kind: found for kind in KINDS if (found := links(scope, kind))}
         if row.links:
+            row.href = next(iter(row.links.values()))[0].href
             rows.append(row)
     return rows
 
 
-def index_html(rows: list[IndexRow], lang: str, categories: dict[str, str] | None = None) -> str:
-    """Render the index page in `lang`, with the key of the `categories` codes it links."""
+def index_html(
+    rows: list[IndexRow],
+    lang: str,
+    categories: dict[str, str] | None = None,
+    category_links: dict[str, str] | None = None,
+    subtitle: str = "",
+) -> str:
+    """Render the index page in `lang`, with the key of the `categories` codes it links.
+
+    `category_links` links each category of the key to its own index (its maps of every
+    region and area); `subtitle` names the category an index is narrowed to.
+    """
     return TEMPLATES.get_template("index.html").render(
         categories=categories or {},
+        category_links=category_links or {},
+        subtitle=subtitle,
         categories_title=label("category", lang),
         lang=lang,
         title=label("index_title", lang),

@@ -93,6 +93,32 @@ LABELS: dict[str, tuple[str, str]] = {
     "index_title": ("Mappe dell'Osservatorio", "Observatory maps"),
     "region": ("Regione", "Region"),
     "no_maps": ("Nessuna mappa generata.", "No maps rendered."),
+    "comune": ("Comune", "Municipality"),
+    "list_title": (
+        "Elenco accessibile: {comuni} comuni e {services} servizi",
+        "Accessible list: {comuni} municipalities and {services} services",
+    ),
+    "list_hint": (
+        "Ogni voce mostra il comune o il servizio sulla mappa e ne riporta qui i dati.",
+        "Each entry shows the municipality or service on the map and repeats its data here.",
+    ),
+    "selected": ("Selezione", "Selection"),
+    "summary": ("Sintesi", "Summary"),
+    "summary_counts": (
+        "{comuni} comuni, {services} servizi ({category}).",
+        "{comuni} municipalities, {services} services ({category}).",
+    ),
+    "uncovered_comuni": (
+        "Comuni senza servizi nel bacino", "Municipalities with no service in the catchment"
+    ),
+    "access_range": ("Accessibilità per 10.000, da – a", "Access per 10,000, from – to"),
+    "gap_comuni": ("Comuni scoperti", "Uncovered municipalities"),
+    "unmet_total": ("Domanda non servita in totale", "Total unmet demand"),
+    "comuni_missing_some": (
+        "Comuni con almeno una categoria mancante",
+        "Municipalities missing at least one category",
+    ),
+    "affected_total": ("Stranieri residenti interessati", "Foreign residents affected"),
 }
 
 

@@ -14,11 +14,12 @@ from folium.template import Template
 from maps.assets import TEMPLATES
 from maps.labels import LABELS, label, number
 from maps.simplify import dissolve_coverage, main_land_bounds
+from observatory.language_names import language_name
 from observatory.models import APPROXIMATE_PRECISIONS
 
+# viridis at 8 points (colour-blind safe, told apart by lightness); each layer is also named
 CATEGORY_COLORS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354",
+    "#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725",
 )
 OTHER_CATEGORY = "—"
 MAX_ZOOM = 18  # Leaflet.markercluster needs the map's own maxZoom when no tile layer is on
@@ -137,7 +138,8 @@ def add_area_layer(fmap: folium.Map, comuni: gpd.GeoDataFrame, lang: str) -> Non
 class ServiceCluster(Layer):
     """Services of one category as clustered circle markers with popups and name tooltips.
 
-    Each row is [lat, lon, popup HTML, is example, escaped name, approximate]. Markers on
+    Each row is [lat, lon, popup HTML, is example, escaped name, approximate, service id]
+    (the id lets the map's accessible list find the marker). Markers on
     one point (services placed on their comune's point) spiderfy when their cluster is
     clicked; an approximate one is drawn half-filled.
     """
@@ -150,7 +152,8 @@ class ServiceCluster(Layer):
         {{ this.get_name() }}.addLayers({{ this.rows|tojson }}.map(function (row) {
             return L.circleMarker([row[0], row[1]], {
                 radius: 7, fillColor: {{ this.color|tojson }}, fillOpacity: row[5] ? 0.4 : 0.95,
-                color: row[3] ? "#000000" : "#ffffff", weight: 1.5, dashArray: row[3] ? "3 2" : null
+                color: row[3] ? "#000000" : "#ffffff", weight: 1.5,
+                dashArray: row[3] ? "3 2" : null, serviceId: row[6]
             }).bindPopup(row[2], {maxWidth: 320}).bindTooltip(row[4]);
         }));
         {% endmacro %}
@@ -165,6 +168,8 @@ class ServiceCluster(Layer):
 
 
 POPUP_FIELDS = (
+    ("category", "category_code"),
+    ("comune", "comune_name"),
     ("organization", "organization_name"),
     ("address", "address_1"),
     ("phone", "phone"),
@@ -174,18 +179,23 @@ POPUP_FIELDS = (
 )
 
 
-def _popup_value(column: str, value: object, lang: str) -> str:
+def _popup_value(column: str, value: object, lang: str, categories: dict[str, str]) -> str:
     if column == "languages":
-        return ", ".join(str(code).upper() for code in value or [])
+        return ", ".join(language_name(str(code), lang) for code in value or [])
+    if column == "category_code" and value is not None:
+        return categories.get(str(value), str(value))
     if column == "geocode_precision" and f"precision_{value}" in LABELS:
         return label(f"precision_{value}", lang)
     return "" if value is None or pd.isna(value) else str(value)
 
 
-def popup_html(service: pd.Series, lang: str) -> str:
-    """A service's popup (escaped): the public fields (`service_public`) that have a value."""
+def popup_html(service: pd.Series, lang: str, categories: dict[str, str] | None = None) -> str:
+    """A service's popup (escaped): the public fields (`service_public`) that have a value.
+
+    Its category by label (from `categories`), its comune by name, languages by CLDR name.
+    """
     rows = [
-        (label(key, lang), _popup_value(column, service[column], lang))
+        (label(key, lang), _popup_value(column, service.get(column), lang, categories or {}))
         for key, column in POPUP_FIELDS
     ]
     return TEMPLATES.get_template("popup.html").render(
@@ -213,8 +223,8 @@ def add_service_layers(
         color = CATEGORY_COLORS[order.get(code, len(order)) % len(CATEGORY_COLORS)]
         rows = [
             [
-                s.lat, s.lon, popup_html(s, lang), bool(s.is_example), html.escape(s["name"]),
-                s.geocode_precision in APPROXIMATE_PRECISIONS,
+                s.lat, s.lon, popup_html(s, lang, categories), bool(s.is_example),
+                html.escape(s["name"]), s.geocode_precision in APPROXIMATE_PRECISIONS, int(s.id),
             ]
             for _, s in group.iterrows()
         ]

@@ -93,6 +93,7 @@ def missing_choropleth(
         popups.append(popup(c.name, missing, r.affected_foreign_residents, inputs.categories,
                             lang))
     km = number(found.attrs["catchment_km"], lang, 1)
+    some = frame.missing_count.fillna(0) > 0
     return Choropleth(
         colors,
         tooltips,
@@ -101,4 +102,13 @@ def missing_choropleth(
         legend,
         runs,
         popups=popups,
+        values=[f"{number(count, lang)} / {total}" for count in frame.missing_count],
+        value_title=label("missing_count", lang),
+        figures=[
+            (label("comuni_missing_some", lang), number(int(some.sum()), lang)),
+            (
+                label("affected_total", lang),
+                number(float(frame.affected_foreign_residents.fillna(0).sum()), lang),
+            ),
+        ],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 
 import folium
@@ -14,6 +15,7 @@ from branca.element import Element
 from sqlalchemy.orm import Session
 
 from maps import data
+from maps.access import AccessibleList
 from maps.assets import TEMPLATES, external_references, make_offline
 from maps.data import DataVersion, MapParameters, Run, Scope
 from maps.labels import LABELS, label, number
@@ -29,6 +31,8 @@ from observatory.errors import ConfigurationError
 from observatory.geography import CREDIT
 from observatory.taxonomy import check_category
 
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport" content="[^"]*"')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1.0"'
 NO_DATA_COLOR = "#d9d9d9"
 ZERO_COLOR = "#f7f7f7"
 
@@ -54,6 +58,8 @@ class Panel:
     parameters_title: str = ""
     parameters: dict[str, str] = field(default_factory=dict)
     credits: list[str] = field(default_factory=list)
+    summary: str = ""
+    list_html: str = ""  # the accessible list of comuni and services (safe HTML)
 
 
 @dataclass
@@ -249,11 +255,12 @@ def add_panel(fmap: folium.Map, panel: Panel) -> None:
 
 def to_html(fmap: folium.Map, title: str, lang: str) -> str:
     """Render the standalone HTML with every asset inlined; refuse any network reference."""
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)  # a button: the list does not cover the map
     root = fmap.get_root()
     root.title = html.escape(title)
     make_offline(fmap)
     page = root.render().replace("<html>", f'<html lang="{lang}">', 1)
+    page = FOLIUM_VIEWPORT.sub(VIEWPORT, page, count=1)  # folium's forbids zooming (WCAG 1.4.4)
     external = external_references(page)
     if external:
         raise ConfigurationError(f"map would load assets from the network: {external[:3]}")
@@ -272,6 +279,9 @@ class Choropleth:
     runs: list[Run]
     notes: list[str] = field(default_factory=list)
     popups: list[str] | None = None
+    values: list[str] = field(default_factory=list)  # per comune, for the accessible list
+    value_title: str = ""
+    figures: list[tuple[str, str]] = field(default_factory=list)  # key figures, for the summary
 
 
 def assemble(
@@ -295,5 +305,21 @@ def assemble(
     panel.legend_title = choropleth.legend_title
     panel.legend = choropleth.legend
     panel.notes += choropleth.notes
+    panel.summary = map_summary(inputs, panel.title, choropleth.figures)
+    access = AccessibleList(
+        fmap, comuni, choropleth, inputs.services, inputs.categories, panel.summary, lang
+    )
+    panel.list_html = access.list_html
     add_panel(fmap, panel)
+    access.add_to(fmap)
     return fmap
+
+
+def map_summary(inputs: MapInputs, title: str, figures: list[tuple[str, str]]) -> str:
+    """The map's text alternative: what it shows and its key figures, in one short paragraph."""
+    lang = inputs.lang
+    counts = label(
+        "summary_counts", lang, comuni=number(len(inputs.comuni), lang),
+        services=number(len(inputs.services), lang), category=inputs.category_label,
+    )
+    return " ".join([f"{title}.", counts, *(f"{key}: {value}." for key, value in figures)])

@@ -33,6 +33,10 @@ class PermissionDenied(ObservatoryError):
     """A known API key that may not do this: revoked, or not valid for the area."""
 
 
+class Conflict(ObservatoryError):
+    """A request that would create what already exists (a service with the same source key)."""
+
+
 class UnsupportedFileType(InvalidInput):
     """An uploaded file's name, declared type or first bytes are not a format the ingest reads."""
 

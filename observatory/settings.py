@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         description="Public URL of the API every link starts with (e.g. "
         "https://osservatorio.example.org/api); unset = the server's own address.",
     )
+    map_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder where served maps are kept, shared by the workers "
+        "(default: <temp>/osservatorio-maps).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Proxy addresses whose X-Forwarded-For/-Proto are honoured; empty = none.",

@@ -6,8 +6,11 @@ by the fixtures they use; `make test-fast` runs the others.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +21,13 @@ from sqlalchemy.orm import Session
 from api.deps import get_session
 from api.main import create_app
 from observatory import db, geography, localdb
+from observatory.features.base import forget_counts
 from observatory.reference import store_reference
 from observatory.settings import get_settings
 from tests.clusters import throwaway_cluster
+
+# served maps of the test run are kept apart from those of a running server
+os.environ.setdefault("MAP_CACHE_DIR", tempfile.mkdtemp(prefix="osservatorio-maps-test-"))
 
 # markers applied by fixture use: `make test-fast` runs the tests with none of them
 NEEDS: dict[str, set[str]] = {
@@ -80,6 +87,35 @@ def load_reference_data(url: str, geopop: geography.GeopopData) -> None:
     with Session(engine) as session, session.begin():
         store_reference(session, geopop, "south")
     engine.dispose()
+
+
+def load_seeded_data(
+    url: str, geopop: geography.GeopopData, services: int, analyses: tuple[str, ...] = ()
+) -> None:
+    """`load_reference_data`, then `services` seeded services and a run per `kind:category`."""
+    from tests.factories import seed_analysis_run, seed_services
+
+    load_reference_data(url, geopop)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        seed_services(conn, services)
+        for analysis in analyses:
+            seed_analysis_run(conn, *analysis.split(":"))
+    engine.dispose()
+
+
+@contextmanager
+def client_on(url: str) -> Iterator[TestClient]:
+    """A TestClient whose app (pool and sessions) uses the database of `url` (writes commit)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        with TestClient(create_app()) as client:
+            yield client
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    forget_counts()  # the cached counts (per process, not per database) were of this one
 
 
 @pytest.fixture(scope="session")

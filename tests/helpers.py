@@ -5,8 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -94,26 +92,3 @@ def wait_until_answering(process: subprocess.Popen, url: str, within_s: float = 
         if time.monotonic() > deadline or process.poll() is not None:
             raise RuntimeError(f"the API server did not start: {url}")
         time.sleep(0.2)
-
-
-@contextmanager
-def client_on(database_url: str) -> Iterator[Any]:
-    """A TestClient whose app's pool opened on `database_url` (the settings restored after)."""
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-    from observatory import db
-    from observatory.settings import get_settings
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", database_url)
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        test_client = TestClient(create_app())
-        test_client.__enter__()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    try:
-        yield test_client
-    finally:
-        test_client.__exit__(None, None, None)

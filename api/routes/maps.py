@@ -20,6 +20,7 @@ from maps.cache import MapCache
 from maps.data import MapParameters, Scope, categories, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
+from observatory.taxonomy import check_category
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 CACHE = MapCache()
@@ -68,9 +69,22 @@ MapOptionsDep = Annotated[MapOptions, Depends()]
 
 
 @router.get("/", response_class=HTMLResponse, summary="Index of the maps of every region and area")
-def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
-    """List every region and area with links to its maps of all services and of each category."""
+def maps_index(
+    session: SessionDep,
+    lang: Lang = "it",
+    category: Annotated[
+        str | None,
+        Query(description="Only the maps of this category (code), of every region and area."),
+    ] = None,
+) -> HTMLResponse:
+    """List every region and area with links to its maps of all services and of each category.
+
+    Each region or area links its coverage map; each category of the key links its own index.
+    """
+    check_category(session, category)
     names = categories(session, lang)
+    suffix = "&lang=en" if lang == "en" else ""
+    category_links = {code: f"?category={code}{suffix}" for code in names}
 
     def href(scope: Scope, kind: str, category: str | None) -> str:
         query = [f"category={category}"] if category else []
@@ -78,12 +92,16 @@ def maps_index(session: SessionDep, lang: Lang = "it") -> HTMLResponse:
         return f"{scope.path}/{kind}" + ("?" + "&".join(query) if query else "")
 
     def links(scope: Scope, kind: str) -> list[Link]:
+        if category is not None:
+            return [Link(href(scope, kind, category), names[category])]
         everything = label("missing" if kind == "gaps" else "all_categories", lang)
         return [Link(href(scope, kind, None), everything)] + [
             Link(href(scope, kind, code), code, name) for code, name in names.items()
         ]
 
-    return HTMLResponse(index_html(index_rows(list_scopes(session), links), lang, names))
+    subtitle = f"{label('category', lang)}: {names[category]} ({category})" if category else ""
+    rows = index_rows(list_scopes(session), links)
+    return HTMLResponse(index_html(rows, lang, names, category_links, subtitle))
 
 
 def _map_response(
@@ -99,6 +117,7 @@ def _map_response(
         key,
         lambda: render_scope_map(session, scope, kind, params, options.lang, options.tiles),
     )
+    session.commit()  # keep the run the map computed: the next request (any worker) reads it
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)

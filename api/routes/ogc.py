@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.analysis import AnalysisQuery
+from api.crs_params import BboxCrsDep, CrsDep
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
-from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
+from api.params import FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
     GEOJSON,
     JSON,
@@ -20,9 +22,11 @@ from api.responses import (
     link,
     page_links,
 )
+from api.routes.ogc_edit import CONFORMANCE as EDIT_CONFORMANCE
 from observatory import features
 from observatory.analysis.results import ensure_run
 from observatory.features import ItemsQuery, Provider
+from observatory.features.crs import URIS, Crs
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -31,7 +35,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
     for name in ("core", "geojson", "oas30", "html")
-]
+] + ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs", *EDIT_CONFORMANCE]
 FormatQuery = Annotated[
     Literal["json", "html"] | None,
     Query(description="response format (default json; html for browsers)"),
@@ -97,7 +101,8 @@ def _collection(base: str, provider: Provider, bbox: features.Bbox | None) -> di
         "title": provider.title,
         "description": provider.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": URIS,
+        "storageCrs": CRS84,
         "filters": {name: item.description for name, item in provider.filters.items()},
         "links": [
             link(href, "self", JSON, provider.title),
@@ -123,15 +128,24 @@ async def collections(request: Request, conn: ConnectionDep, f: FormatQuery = No
     return _respond(request, f, document, "Collections")
 
 
-async def _resolved(request: Request, provider: Provider) -> Provider:
-    """A gaps collection gets the run of its parameters on the current data (computed once)."""
+AnalysisDep = Annotated[AnalysisQuery, Depends()]
+
+
+async def _resolved(request: Request, provider: Provider, analysis: AnalysisQuery) -> Provider:
+    """A gaps collection gets the run of the requested parameters on the current data.
+
+    The run is computed on the first request for its parameters and stored; later requests
+    (any worker) read it. Other collections ignore the analysis parameters.
+    """
     if isinstance(provider, features.Gaps):
+        params = analysis.parameters("gaps", provider.category_code)
 
-        def ensure() -> int:
+        def ensure() -> tuple[int, dict[str, Any]]:
             with app_session(request) as session:
-                return ensure_run(session, provider.parameters()).id
+                run = ensure_run(session, params)
+                return run.id, dict(run.parameters or {})
 
-        provider.run_id = await run_in_threadpool(ensure)
+        provider.run_id, provider.run_parameters = await run_in_threadpool(ensure)
     return provider
 
 
@@ -152,30 +166,50 @@ async def items(
     request: Request,
     collection_id: CollectionId,
     conn: ConnectionDep,
-    bbox: BboxDep,
+    box: BboxCrsDep,
+    crs: CrsDep,
     limit: LimitDep,
     filters: FeatureFiltersDep,
+    analysis: AnalysisDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
 ) -> Response:
-    """A page of features: bbox, property filters, limit/offset paging with next/prev links."""
-    provider = await _resolved(request, await features.get_provider(conn, collection_id))
-    query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters)
+    """A page of features: bbox, property filters, limit/offset paging, geometries in `crs`.
+
+    The gaps-<category> collections take the analysis parameters (demand, year, catchment_km,
+    method, sigma_km, supply, threshold, percentile; defaults as `observatory analyze gaps`)
+    and state them in the `parameters` member.
+    """
+    provider = await _resolved(
+        request, await features.get_provider(conn, collection_id), analysis
+    )
+    bbox, bbox_crs = box
+    query = ItemsQuery(
+        limit=limit, offset=offset, bbox=bbox, filters=filters, crs=crs, bbox_crs=bbox_crs
+    )
     page = await provider.items(conn, query)
     collection_link = link(
         f"{_base(request)}/collections/{provider.id}", "collection", JSON, provider.title
     )
     links = [*page_links(request, query, page), collection_link]
+    extra = {"parameters": provider.run_parameters} if isinstance(provider, features.Gaps) else {}
     if wants_html(request, f):
         document = {
             "numberMatched": page.number_matched,
             "numberReturned": page.number_returned,
             "features": orjson.loads(page.features),
             "links": links,
+            **extra,
         }
-        return _respond(request, f, document, provider.title, GEOJSON)
+        return _content_crs(_respond(request, f, document, provider.title, GEOJSON), crs)
     alternate = link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML")
-    return feature_collection(page, [*links, alternate])
+    return _content_crs(feature_collection(page, [*links, alternate], extra), crs)
+
+
+def _content_crs(response: Response, crs: Crs) -> Response:
+    """Name the CRS of the response's coordinates (Features Part 2)."""
+    response.headers["Content-Crs"] = crs.header
+    return response
 
 
 @geojson_route(router, "/collections/{collection_id}/items/{feature_id}", "One feature", "Feature")
@@ -184,11 +218,18 @@ async def item(
     collection_id: CollectionId,
     feature_id: str,
     conn: ConnectionDep,
+    crs: CrsDep,
+    analysis: AnalysisDep,
     f: FormatQuery = None,
 ) -> Response:
-    """One feature, with links to itself and its collection."""
-    provider = await _resolved(request, await features.get_provider(conn, collection_id))
-    feature = await provider.item(conn, feature_id)
+    """One feature (geometry in `crs`), with links to itself and its collection.
+
+    A gaps-<category> feature is of the run of the given analysis parameters.
+    """
+    provider = await _resolved(
+        request, await features.get_provider(conn, collection_id), analysis
+    )
+    feature = await provider.item(conn, feature_id, crs)
     href = f"{_base(request)}/collections/{provider.id}"
     links = [
         link(str(request.url), "self", GEOJSON, "this feature"),
@@ -196,6 +237,8 @@ async def item(
     ]
     if wants_html(request, f):
         document = {**orjson.loads(feature), "links": links}
-        return _respond(request, f, document, f"{provider.title}: {feature_id}", GEOJSON)
+        title = f"{provider.title}: {feature_id}"
+        return _content_crs(_respond(request, f, document, title, GEOJSON), crs)
     links.append(link(str(request.url.include_query_params(f="html")), "alternate", HTML, "HTML"))
-    return Response(feature[:-1] + b',"links":' + orjson.dumps(links) + b"}", media_type=GEOJSON)
+    body = feature[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+    return _content_crs(Response(body, media_type=GEOJSON), crs)

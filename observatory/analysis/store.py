@@ -30,6 +30,7 @@ from observatory.analysis.parameters import (
     Parameters,
 )
 from observatory.analysis.supply import load_services, services_snapshot
+from observatory.data_version import data_version
 from observatory.db import copy_text
 from observatory.errors import InvalidInput, NotFound
 from observatory.geography import resolve_regions
@@ -105,11 +106,6 @@ WITH gone AS (DELETE FROM data_change WHERE id IN (
               RETURNING weight)
 INSERT INTO data_change (weight) SELECT sum(weight) FROM gone HAVING count(*) > 0
 """
-
-
-def data_version(session: Session) -> int:
-    """The current data version (bumped by every change of what analyses read)."""
-    return int(session.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one())
 
 
 def resolved(session: Session, params: Parameters) -> Parameters:

@@ -10,12 +10,14 @@ from typing import Any, ClassVar
 from psycopg import AsyncConnection, sql
 
 from observatory.errors import InvalidInput, NotFound
+from observatory.features.crs import CRS84, Crs
 from observatory.pool import fetch_row
 
-COORDINATE_PRECISION = 6
 COUNT_TTL_S = 10.0
 COUNT_CACHE_SIZE = 4096
 ENVELOPE = sql.SQL("ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
+SEGMENTS = 64
+"""Vertices per side of a projected bbox transformed to degrees: its edges stay within mm."""
 POINT = sql.SQL("ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)")
 REGION_CODE = sql.SQL(
     "(SELECT code FROM region WHERE code::text = %(region)s OR lower(name) = lower(%(region)s))"
@@ -30,6 +32,31 @@ Bbox = tuple[float, float, float, float]
 def degrees(value: float) -> float:
     """A coordinate rounded to 1e-9 degrees (0.1 mm): no subnormal float reaches PostgreSQL."""
     return round(value, 9)
+
+
+def envelope(crs: Crs) -> sql.Composable:
+    """The bbox %(minx)s..%(maxy)s, given in `crs` (x, y order), as a polygon in degrees.
+
+    A projected box is densified before the transformation, so its curved edges hold.
+    """
+    if crs.is_storage:
+        return ENVELOPE
+    return sql.SQL(  # a scalar subquery: computed once per statement, not once per row
+        "(SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, "
+        "%(maxy)s, {srid}), greatest(%(maxx)s - %(minx)s, %(maxy)s - %(miny)s, 1) / {segments}), "
+        "4326))"
+    ).format(srid=sql.Literal(crs.srid), segments=sql.Literal(SEGMENTS))
+
+
+def geojson_geometry(geometry: sql.Composable, crs: Crs) -> sql.Composable:
+    """GeoJSON of `geometry` (stored in 4326) in `crs`: transformed in SQL, axes as it defines."""
+    if crs is CRS84:
+        return sql.SQL("ST_AsGeoJSON({}, {})").format(geometry, sql.Literal(crs.decimals))
+    if not crs.is_storage:
+        geometry = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(crs.srid))
+    if crs.north_first:
+        geometry = sql.SQL("ST_FlipCoordinates({})").format(geometry)
+    return sql.SQL("ST_AsGeoJSON({}, {}, 0)").format(geometry, sql.Literal(crs.decimals))
 
 
 @dataclass(frozen=True)
@@ -69,13 +96,18 @@ class Filter:
 
 @dataclass(frozen=True)
 class ItemsQuery:
-    """A validated items request: page, bounding box and property filters."""
+    """A validated items request: page, bounding box and property filters, output CRS.
+
+    `bbox` is minx, miny, maxx, maxy in `bbox_crs` (already in x, y order).
+    """
 
     limit: int
     offset: int = 0
     bbox: Bbox | None = None
     circle: Circle | None = None
     filters: Mapping[str, Any] = field(default_factory=dict)
+    crs: Crs = CRS84
+    bbox_crs: Crs = CRS84
 
 
 @dataclass(frozen=True)
@@ -85,6 +117,11 @@ class Page:
     features: bytes
     number_matched: int
     number_returned: int
+
+
+def forget_counts() -> None:
+    """Drop the cached counts: this process just changed the data (an edit through the API)."""
+    _counts.clear()
 
 
 def compiled(shape: tuple[Any, ...], build: Callable[[], sql.Composable]) -> str:
@@ -125,11 +162,13 @@ class Provider:
         """The values of the base condition's parameters."""
         return {}
 
-    def bbox_condition(self) -> sql.Composable:
-        """Features intersecting the bounding box %(minx)s..%(maxy)s."""
-        return sql.SQL("ST_Intersects({}, {})").format(self.geometry, ENVELOPE)
+    def bbox_condition(self, box: sql.Composable = ENVELOPE) -> sql.Composable:
+        """Features intersecting the bounding box `box` (a polygon in degrees)."""
+        return sql.SQL("ST_Intersects({}, {})").format(self.geometry, box)
 
-    def feature(self, extra: Mapping[str, sql.Composable] | None = None) -> sql.Composable:
+    def feature(
+        self, extra: Mapping[str, sql.Composable] | None = None, crs: Crs = CRS84
+    ) -> sql.Composable:
         """The expression writing one compact GeoJSON Feature (text) from a source row."""
         columns = {**self.properties, **(extra or {})}
         properties = sql.SQL(", ").join(
@@ -138,13 +177,10 @@ class Provider:
         )
         return sql.SQL(
             "(SELECT row_to_json(f)::text FROM (SELECT 'Feature' AS type, {key} AS id, "
-            "ST_AsGeoJSON({geometry}, {precision})::json AS geometry, "
+            "{geometry}::json AS geometry, "
             "(SELECT row_to_json(p) FROM (SELECT {properties}) p) AS properties) f)"
         ).format(
-            key=self.key,
-            geometry=self.geometry,
-            precision=sql.Literal(COORDINATE_PRECISION),
-            properties=properties,
+            key=self.key, geometry=geojson_geometry(self.geometry, crs), properties=properties
         )
 
     def conditions(self, query: ItemsQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
@@ -154,7 +190,10 @@ class Provider:
         if self.base_condition is not None:
             conditions.append(self.base_condition)
         if query.bbox is not None:
-            conditions.append(self.bbox_condition())
+            box = envelope(query.bbox_crs)
+            conditions.append(self.bbox_condition(box))
+            if not query.bbox_crs.is_storage:  # the index prefilter is the transformed box's
+                conditions.append(sql.SQL("ST_Intersects({}, {})").format(self.geometry, box))
             params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
         if query.circle is not None:
             conditions.append(within_distance(self.geometry, sql.SQL("%(radius_m)s")))
@@ -180,8 +219,14 @@ class Provider:
         conditions, params = self.conditions(query)
         fenced = query.bbox is not None or query.circle is not None
         fenced = fenced or any(self.filters[name].place for name in query.filters)
-        shape = (self.id, fenced, query.bbox is None, query.circle is None, *query.filters)
-        statement = compiled(("items", *shape), lambda: self._items_statement(conditions, fenced))
+        shape = (
+            self.id, fenced, query.bbox is None, query.circle is None, query.bbox_crs.srid,
+            *query.filters,
+        )
+        statement = compiled(
+            ("items", query.crs.uri, *shape),
+            lambda: self._items_statement(conditions, fenced, query.crs),
+        )
         row = await fetch_row(
             conn, statement, {**params, "limit": query.limit, "offset": query.offset}
         )
@@ -196,7 +241,9 @@ class Provider:
             await self.check_filter_values(conn, query)
         return Page(features, matched, returned)
 
-    def _items_statement(self, conditions: list[sql.Composable], fenced: bool) -> sql.Composable:
+    def _items_statement(
+        self, conditions: list[sql.Composable], fenced: bool, crs: Crs = CRS84
+    ) -> sql.Composable:
         """The statement of `items` for these conditions."""
         keys = (
             sql.SQL(
@@ -216,7 +263,7 @@ class Provider:
             "|| ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
         ).format(
             keys=keys,
-            feature=self.feature(),
+            feature=self.feature(crs=crs),
             matched=sql.SQL("(SELECT count(*) FROM matched)" if fenced else "NULL::bigint"),
             source=self.source,
             key=self.key,
@@ -263,17 +310,17 @@ class Provider:
         except ValueError:
             raise NotFound(f"no feature {feature_id!r} in collection {self.id!r}") from None
 
-    def _item_statement(self) -> sql.Composable:
-        """The statement of `item`."""
+    def _item_statement(self, crs: Crs = CRS84) -> sql.Composable:
+        """The statement of `item` writing its geometry in `crs`."""
         conditions = [self.base_condition] if self.base_condition is not None else []
         conditions.append(sql.SQL("{} = %(feature_id)s").format(self.key))
         return sql.SQL("SELECT {feature} FROM {source}{where}").format(
-            feature=self.feature(), source=self.source, where=where_clause(conditions)
+            feature=self.feature(crs=crs), source=self.source, where=where_clause(conditions)
         )
 
-    async def item(self, conn: AsyncConnection, feature_id: str) -> bytes:
-        """One feature by id, as GeoJSON bytes; NotFound when absent."""
-        statement = compiled(("item", self.id), self._item_statement)
+    async def item(self, conn: AsyncConnection, feature_id: str, crs: Crs = CRS84) -> bytes:
+        """One feature by id, as GeoJSON bytes (geometry in `crs`); NotFound when absent."""
+        statement = compiled(("item", self.id, crs.uri), lambda: self._item_statement(crs))
         params = {**self.base_params, "feature_id": self.parse_key(feature_id)}
         row = await fetch_row(conn, statement, params)
         if row is None:

@@ -103,9 +103,14 @@ class Services(Provider):
         ),
     }
 
-    def bbox_condition(self) -> sql.Composable:
-        """Points inside the box: the index operator alone is exact."""
-        return SQL("s.geom && {}").format(ENVELOPE)
+    @property
+    def base_condition(self) -> sql.Composable:
+        """Current services only: a closed one (DELETE) stays in the table, out of the items."""
+        return SQL("s.status <> 'closed'")
+
+    def bbox_condition(self, box: sql.Composable = ENVELOPE) -> sql.Composable:
+        """Points inside the box: the index operator alone is exact (for a box in degrees)."""
+        return SQL("s.geom && {}").format(box)
 
 
 class Municipalities(Provider):
@@ -161,13 +166,13 @@ class Areas(Provider):
         "region": _region_filter("a.region_code"),
     }
 
-    def bbox_condition(self) -> sql.Composable:
+    def bbox_condition(self, box: sql.Composable = ENVELOPE) -> sql.Composable:
         """Areas with a comune intersecting the box (no union needed)."""
         return SQL(
             "EXISTS (SELECT 1 FROM area_municipality am JOIN municipality m "
             "ON m.code = am.municipality_code WHERE am.area_code = a.code "
             "AND ST_Intersects(m.geom, {}))"
-        ).format(ENVELOPE)
+        ).format(box)
 
 
 class Provinces(Provider):
@@ -198,11 +203,11 @@ class Regions(Provider):
 
 
 class Gaps(Provider):
-    """The gap analysis of one category with the default parameters, one feature per comune.
+    """The gap analysis of one category, one feature per comune.
 
-    Default parameters: demand foreign residents (latest year), catchment 20 km, 2SFCA,
-    supply count, no threshold. The run is the one of exactly these parameters on the current
-    data (`run_id`, set by the API before reading); /exports/gaps/{category} takes others.
+    The run is the one of exactly the requested parameters on the current data (`run_id` and
+    `run_parameters`, set by the API before reading); defaults: demand foreign residents
+    (latest year), catchment 20 km, 2SFCA, supply count, no threshold.
     """
 
     source = SQL(
@@ -239,23 +244,20 @@ class Gaps(Provider):
     def __init__(self, category_code: str) -> None:
         self.category_code = category_code
         self.run_id: int | None = None
+        self.run_parameters: dict[str, Any] = {}
         self.id = f"{GAPS_PREFIX}{category_code}"
         self.title = f"Lacune / Gaps: {category_code}"
         self.description = (
-            f"Analisi delle lacune per la categoria {category_code} con i parametri predefiniti "
-            "(stranieri residenti, ultimo anno, 20 km, 2SFCA) / gap analysis of the category "
-            "with the default parameters, per comune, on the current data."
+            f"Analisi delle lacune per la categoria {category_code}, per comune, sui dati attuali; "
+            "parametri predefiniti: stranieri residenti, ultimo anno, 20 km, 2SFCA, altri con "
+            "demand, year, catchment_km, method, sigma_km, supply, threshold, percentile / gap "
+            "analysis of the category per comune on the current data, with the default "
+            "parameters or those given as query parameters (stated in `parameters`)."
         )
-
-    def parameters(self) -> Any:
-        """The default gap parameters of the category (an `observatory.analysis` Parameters)."""
-        from observatory.analysis.parameters import Parameters
-
-        return Parameters("gaps", self.category_code)
 
     @property
     def base_condition(self) -> sql.Composable:
-        """Only the results of the run of the default parameters on the current data."""
+        """Only the results of the run of the requested parameters on the current data."""
         return SQL("g.run_id = %(gap_run)s")
 
     @property

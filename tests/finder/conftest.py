@@ -12,9 +12,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from observatory import geography
-from tests.conftest import create_database, drop_database, load_reference_data
+from tests.conftest import client_on, create_database, drop_database, load_reference_data
 from tests.factories import seed_services
-from tests.helpers import add_service, client_on
+from tests.helpers import add_service
 from tests.served import observatory_serve
 
 SEEDED = 600

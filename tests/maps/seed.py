@@ -19,7 +19,7 @@ SPECIAL_SQL = text(
                          phone, languages, municipality_code, geom, geocode_precision,
                          geocode_source, private_fields)
     SELECT 'seed', :key, :name, 'Ente <b>grassetto</b>', 'LEG', 'Via Toledo 1', :phone,
-           ARRAY['ara']::varchar[], m.code, m.point, 'street', 'seed',
+           ARRAY['ar', 'sq']::varchar[], m.code, m.point, 'street', 'seed',
            CAST(:private AS text[])
     FROM municipality m WHERE m.code = :code
     """

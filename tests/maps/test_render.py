@@ -12,6 +12,7 @@ from maps.render import ZERO_COLOR, classify
 from maps.simplify import REGION_TOLERANCE_DEG, simplify_coverage
 from observatory.errors import NotFound
 from observatory.geography import SOUTHERN_REGIONS
+from observatory.language_names import language_name
 from observatory.taxonomy import check_category
 from observatory.text import slugify
 from tests.maps.seed import PRIVATE_PHONE, XSS_NAME, comuni_in_region, services_in_region
@@ -88,6 +89,24 @@ def test_service_html_is_escaped_and_private_fields_stay_out(rendered):
     assert "<b>grassetto</b>" not in html
     assert PRIVATE_PHONE not in html
     assert "Sportello riservato" in html
+
+
+def test_popups_name_languages_category_and_comune_in_the_map_language(rendered):
+    italian, english = rendered.html("campania/coverage.html"), rendered.html(
+        "campania/coverage.en.html"
+    )
+    assert "arabo, albanese" in italian and "AR, SQ" not in italian
+    assert "Arabic, Albanian" in english
+    assert "Tutela legale" in italian and "Legal protection" in english
+    assert "Categoria" in italian and "Comune" in italian and "Municipality" in english
+
+
+def test_language_names_come_from_cldr_in_the_reader_language():
+    assert language_name("sq") == "albanese"
+    assert language_name("UK", "en") == "Ukrainian"
+    assert language_name("ar", "fr") == "arabe"
+    assert language_name("sq", "xx-unknown") == "albanese"  # unknown locale: Italian names
+    assert language_name("qqq", "it") == "qqq"  # no CLDR name: the code
 
 
 def test_example_services_are_marked(rendered):

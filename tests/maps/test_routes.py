@@ -48,8 +48,26 @@ def test_index_links_every_region_and_area(client, seeded):
     assert "campania/coverage" in links and "campania/napoli/gaps" in links
     assert "sicilia/gaps?category=SAN-STP" in links and "calabria/coverage?category=LEG" in links
     every = 1 + len(categories(seeded, "it"))
-    assert len(set(links)) == len(links) == 2 * every * len(list_scopes(seeded))
+    scopes = len(list_scopes(seeded))
+    maps = [link for link in links if not link.startswith("?")]
+    assert len(set(maps)) == len(maps) - scopes == 2 * every * scopes  # + each scope's name
+    assert '<a href="campania/napoli/coverage">Napoli</a>' in response.text
     assert "Tutela legale" in response.text
+    assert "SAN<span class=\"visually-hidden\"> – Salute</span>" in response.text
+
+
+def test_index_links_each_category_to_its_maps_of_every_scope(client, seeded):
+    index = client.get("/maps/").text
+    assert '<a href="?category=SAN">SAN</a>' in index
+    response = client.get("/maps/", params={"category": "SAN", "lang": "en"})
+    assert response.status_code == 200
+    links = re.findall(r'href="([^"]+)"', response.text)
+    maps = {link for link in links if not link.startswith("?")}
+    scopes = list_scopes(seeded)
+    assert maps == {f"{s.path}/{kind}?category=SAN&amp;lang=en"
+                    for s in scopes for kind in ("coverage", "gaps")}
+    assert "Category: Health (SAN)" in response.text
+    assert client.get("/maps/", params={"category": "XYZ"}).status_code == 404
 
 
 def _legend_and_panel(page: str) -> tuple[str, str]:
@@ -96,10 +114,13 @@ def test_region_map_is_cached_until_the_services_change(client, renders, seeded)
         "/maps/campania/coverage", headers={"If-None-Match": first.headers["etag"]}
     )
     assert unchanged.status_code == 304
-    with seeded.begin_nested() as savepoint:
-        seeded.execute(text("DELETE FROM service WHERE source_key = 'private'"))
-        changed = client.get("/maps/campania/coverage")
-        savepoint.rollback()
+    # the route commits the run it computed, so the change is made and undone by statements
+    rename = "UPDATE service SET name = name || :suffix WHERE source_key = 'private'"
+    assert seeded.execute(text(rename), {"suffix": " (rinominato)"}).rowcount == 1
+    changed = client.get("/maps/campania/coverage")
+    seeded.execute(
+        text("UPDATE service SET name = left(name, -13) WHERE source_key = 'private'")
+    )
     assert changed.headers["etag"] != first.headers["etag"]
     assert len(renders) == 2
 

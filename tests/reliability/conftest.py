@@ -8,15 +8,11 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
-from sqlalchemy import create_engine
 
-from api.main import create_app
-from observatory import db, geography, localdb
+from observatory import geography, localdb
 from observatory.db import libpq_url
-from observatory.settings import get_settings
 from tests.clusters import cluster_url, throwaway_cluster
-from tests.conftest import load_reference_data
-from tests.factories import seed_analysis_run, seed_services
+from tests.conftest import client_on, load_seeded_data
 
 WRITTEN_TABLES = ("service", "ingest_run", "ingest_rejection")
 
@@ -40,23 +36,12 @@ def live_cluster(geopop_south: geography.GeopopData) -> Iterator[localdb.LocalCl
     with throwaway_cluster() as cluster:
         localdb.start(cluster)
         url = cluster_url(cluster)
-        load_reference_data(url, geopop_south)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            seed_services(conn, 300)
-            seed_analysis_run(conn, "coverage", "SAN")
-        engine.dispose()
+        load_seeded_data(url, geopop_south, 300, ("coverage:SAN",))
         yield cluster
 
 
 @pytest.fixture(scope="module")
 def cluster_client(live_cluster: localdb.LocalCluster) -> Iterator[TestClient]:
     """A TestClient whose app (pool and sessions) reads the throwaway cluster."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", cluster_url(live_cluster))
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        with TestClient(create_app()) as client:
-            yield client
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
+    with client_on(cluster_url(live_cluster)) as client:
+        yield client

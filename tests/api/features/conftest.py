@@ -9,14 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
 
-from observatory import geography
-from observatory.settings import PROJECT_ROOT
+from api.main import create_app
+from observatory import db, geography
+from observatory.settings import PROJECT_ROOT, get_settings
 from tests.clusters import free_port
-from tests.conftest import create_database, drop_database, load_reference_data
-from tests.factories import seed_analysis_run, seed_services
-from tests.helpers import client_on, wait_until_answering
+from tests.conftest import create_database, drop_database, load_seeded_data
+from tests.helpers import wait_until_answering
 
 SERVICES = 3000
 GAPS_CATEGORY = "PRO-SAI"
@@ -27,13 +26,9 @@ def api_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
     """A database with the geography, seeded services and a gaps and a coverage run."""
     url = create_database("osservatorio_api")
     try:
-        load_reference_data(url, geopop_south)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            seed_services(conn, SERVICES)
-            seed_analysis_run(conn, "gaps", GAPS_CATEGORY)
-            seed_analysis_run(conn, "coverage", GAPS_CATEGORY)
-        engine.dispose()
+        load_seeded_data(
+            url, geopop_south, SERVICES, (f"gaps:{GAPS_CATEGORY}", f"coverage:{GAPS_CATEGORY}")
+        )
         yield url
     finally:
         drop_database(url)
@@ -42,8 +37,16 @@ def api_database_url(geopop_south: geography.GeopopData) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def api_client(api_database_url: str) -> Iterator[TestClient]:
     """A TestClient, once per run, whose app's pool opened on the seeded API database."""
-    with client_on(api_database_url) as test_client:
-        yield test_client
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", api_database_url)
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        test_client = TestClient(create_app())
+        test_client.__enter__()
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield test_client
+    test_client.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

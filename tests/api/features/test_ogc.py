@@ -20,7 +20,9 @@ def test_landing_links_description_conformance_and_data(api_client):
 
 def test_conformance_lists_core_geojson_oas30_and_html(api_client):
     classes = api_client.get("/conformance").json()["conformsTo"]
-    assert {c.rsplit("/", 1)[1] for c in classes} == {"core", "geojson", "oas30", "html"}
+    assert {c.rsplit("/", 1)[1] for c in classes} == {
+        "core", "geojson", "oas30", "html", "crs", "create-replace-delete", "update"
+    }
 
 
 @pytest.mark.parametrize(
@@ -264,6 +266,32 @@ def test_gaps_collection_serves_the_default_parameters_on_the_current_data(api_c
     ).json()
     assert every["numberMatched"] > gaps["numberMatched"] > 0
     assert all(f["properties"]["is_gap"] for f in gaps["features"])
+
+
+def test_gaps_collection_serves_the_parameters_it_is_asked_for(api_client):
+    path = f"/collections/gaps-{GAPS_CATEGORY}/items"
+    napoli = {"area": "napoli", "limit": 1000}
+    default = api_client.get(path, params=napoli).json()
+    asked = {**napoli, "demand": "residents", "catchment_km": "7.5", "year": "2023"}
+    residents = api_client.get(path, params=asked).json()
+    assert default["parameters"]["demand"] == "foreign_residents"
+    assert default["parameters"]["catchment_km"] == 20
+    assert residents["parameters"]["demand"] == "residents"
+    assert residents["parameters"]["catchment_km"] == 7.5
+    assert residents["parameters"]["year"] == 2023
+    runs = {f["properties"]["run_id"] for f in residents["features"]}
+    assert len(runs) == 1 and runs != {f["properties"]["run_id"] for f in default["features"]}
+    demand = {f["id"]: f["properties"]["demand"] for f in default["features"]}
+    everyone = {f["id"]: f["properties"]["demand"] for f in residents["features"]}
+    assert demand.keys() == everyone.keys()
+    assert all(everyone[code] > demand[code] for code in demand)  # all residents > foreign
+    one = next(iter(everyone))
+    item = api_client.get(f"{path}/{one}", params={"demand": "residents", "year": "2023",
+                                                    "catchment_km": "7.5"}).json()
+    assert item["properties"]["run_id"] in runs
+    assert any(link["rel"] == "next" and "catchment_km=7.5" in link["href"]
+               for link in api_client.get(path, params={**asked, "limit": 5}).json()["links"])
+    assert_problem(api_client.get(path, params={"demand": "tourists"}), 400, "demand")
 
 
 def test_gaps_collection_id_ignores_case(api_client):

@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.api.features.conftest import GAPS_CATEGORY
 from tests.helpers import assert_problem, assert_valid_feature_collection, run_sql
@@ -189,3 +190,26 @@ def test_gaps_export_without_threshold_marks_the_uncovered_comuni_with_people(ap
         found = feature["properties"]
         assert found["is_gap"] == (found["demand"] > 0 and not found["covered"])
     assert_problem(api_client.get("/exports/gaps/not-a-code"), 400, "not a code")
+
+
+def test_a_served_map_stores_the_run_it_computed(api_client, api_database_url):
+    from api.routes.maps import CACHE
+
+    query = {"category": "LEG", "demand": "residents", "catchment_km": "17"}
+    count = text(  # a coverage map shows the access (2SFCA) analysis of its parameters
+        "SELECT count(*) FROM analysis_run WHERE kind = 'access' AND category_code = 'LEG' "
+        "AND (parameters ->> 'catchment_km')::float = 17 AND parameters ->> 'demand' = 'residents'"
+    )
+    engine = create_engine(api_database_url)
+    try:
+        with engine.connect() as conn:  # another connection sees only committed runs
+            assert conn.execute(count).scalar_one() == 0
+        assert api_client.get("/maps/campania/coverage", params=query).status_code == 200
+        with engine.connect() as conn:
+            assert conn.execute(count).scalar_one() == 1
+        CACHE.clear()  # as another worker: no page cached, the stored run is read
+        assert api_client.get("/maps/basilicata/coverage", params=query).status_code == 200
+        with engine.connect() as conn:
+            assert conn.execute(count).scalar_one() == 1
+    finally:
+        engine.dispose()
