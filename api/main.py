@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import register_error_handlers
+from api.finder.routes import router as finder_router
 from api.middleware import HeadAsGetMiddleware, PublicOriginMiddleware
 from api.openapi import install_openapi_30
 from api.routes import docs, health, hsds, maps, ogc, ogc_edit, spatial, tiles, upload
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
     app.include_router(hsds.router)
     app.include_router(upload.router)
     app.include_router(maps.router)
+    app.include_router(finder_router)
     register_error_handlers(app)
     install_openapi_30(app, settings.public_base_url)
     app.add_middleware(HeadAsGetMiddleware)

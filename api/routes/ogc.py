@@ -100,6 +100,7 @@ async def landing(request: Request, f: FormatQuery = None) -> Response:
                 link(f"{base}/conformance", "conformance", JSON, "conformance classes"),
                 link(f"{base}/collections", "data", JSON, "collections"),
                 link(f"{base}/tileMatrixSets", tiles.TILING_SCHEMES, JSON, "tile matrix sets"),
+                link(f"{base}/trova/", "related", "text/html", "Trova servizi / service finder"),
             ],
         },
         TITLE,

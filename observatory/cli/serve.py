@@ -13,12 +13,15 @@ def serve(
     workers: int = typer.Option(None, help="Worker processes (default API_WORKERS or 2)."),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
-    """Serve the API (OGC API - Features, spatial queries, maps) with uvicorn."""
+    """Serve the API (OGC API - Features, spatial queries, maps, the finder at /trova/)."""
     import uvicorn
 
     from api.protocol import LimitedHttpToolsProtocol
 
     settings = get_settings()
+    address = f"http://{host or settings.api_host}:{port or settings.api_port}"
+    base = settings.public_base_url or address
+    typer.echo(f"Trova servizi (public finder): {base.rstrip('/')}/trova/")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

@@ -1,0 +1,1 @@
+"""The public service finder at /trova/: server-rendered, multilingual, accessible pages."""
