@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     FetchedValue,
     Float,
@@ -218,6 +219,13 @@ class Service(Base):
     eligibility_description: Mapped[str | None] = mapped_column(Text)
     capacity: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    """active, suspended or closed (CHECK, 0009); a closed service is kept, never deleted."""
+    last_verified: Mapped[date | None] = mapped_column(Date)
+    """When its source last confirmed it: the sheet's verification date, else the ingest date."""
+    closed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    """Set by a database trigger (0009) when the status becomes closed, cleared on reopening."""
     is_example: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     private_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
@@ -241,7 +249,8 @@ PUBLIC_SERVICE_COLUMNS = (
     "opening_hours", "schedule", "languages", "target_groups", "access_modes",
     "mediation_available", "step_free_access", "documents_required", "cost",
     "eligibility_description", "capacity", "status", "is_example", "private_fields",
-    "stated_municipality", "stated_province", "created_at", "updated_at",
+    "stated_municipality", "stated_province", "created_at", "updated_at", "last_verified",
+    "closed_at",
 )
 ServicePublic = table(
     "service_public",
