@@ -7,9 +7,12 @@ within the catchment (geodesic distance from the comune's point to the service's
 point, as the coverage analysis measures it). The foreign residents of a round are the ISTAT
 figure at 1 January of the round's following day's year (a round of 31 December 2024 uses
 1 January 2025), else the latest figure before the round, else the earliest loaded.
+Services are those active at the end of the round's day (Europe/Rome) in the registry's
+history (`service_public_as_of`, migration 0009): a service closed since counts in the
+rounds before its closing, one opened since does not.
 
-The default rounds are the 31 December of each year from the first service's to the last
-completed year, and today.
+The default rounds are the 31 December of each year from the first recorded service's to the
+last completed year, and today.
 """
 
 from __future__ import annotations
@@ -59,10 +62,12 @@ WITH RECURSIVE tree(code, root) AS (
 SELECT code, root FROM tree
 """
 TOP_SQL = "SELECT code FROM service_category WHERE parent_code IS NULL ORDER BY position, code"
-SERVICES_AS_OF_SQL = """
+END_OF_DAY = ("(CAST(CAST(:day AS date) + 1 AS timestamp) AT TIME ZONE 'Europe/Rome') "
+              "- interval '1 microsecond'")
+SERVICES_AS_OF_SQL = f"""
 SELECT s.id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.municipality_code, s.category_code
-FROM service_public s
-WHERE s.status = 'active' AND s.geom IS NOT NULL AND s.created_at < :before
+FROM service_public_as_of({END_OF_DAY}) s
+WHERE s.status = 'active' AND s.geom IS NOT NULL
 """
 FOREIGN_SQL = """
 SELECT municipality_code, year, value FROM population
@@ -112,7 +117,7 @@ def parse_rounds(value: str | None) -> list[date] | None:
 def default_rounds(session: Session, today: date | None = None) -> list[date]:
     """31 December of each completed year from the first service's, and today."""
     today = today or date.today()
-    first = session.execute(text("SELECT min(created_at) FROM service")).scalar()
+    first = session.execute(text("SELECT min(lower(valid)) FROM service_version")).scalar()
     start = first.year if first is not None else today.year
     rounds = [date(year, 12, 31) for year in range(max(start, today.year - MAX_ROUNDS + 1),
                                                    today.year)]
@@ -120,10 +125,9 @@ def default_rounds(session: Session, today: date | None = None) -> list[date]:
 
 
 def services_as_of(session: Session, moment: date) -> list[dict[str, Any]]:
-    """Active services registered by the end of `moment` (public point, comune, category)."""
-    before = moment + timedelta(days=1)
+    """Services active at the end of `moment` (Europe/Rome), from the registry's history."""
     return [dict(row) for row in session.execute(
-        text(SERVICES_AS_OF_SQL), {"before": before}).mappings()]
+        text(SERVICES_AS_OF_SQL), {"day": moment}).mappings()]
 
 
 def population_year(years: list[int], moment: date) -> int:

@@ -1,10 +1,10 @@
 """Trends per area: equal to a hand computation on seeded services with known dates.
 
-The rounds lie in 2022-2024 and the seeded services were registered then, so services that
-other tests add (registered today) never enter these rounds.
+The rounds lie in 2022-2024 and the seeded services' history is written for those years, so
+services that other tests add (recorded today) never enter these rounds.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 from xml.dom import minidom
 
 import pytest
@@ -46,26 +46,45 @@ def _covered(session: Session, ids: list[int]) -> list[int]:
         {"area": AREA, "ids": ids, "metres": CATCHMENT_KM * 1000}).scalars())
 
 
+def backdate(session: Session, service_id: int, *periods: tuple[str, str | None, str]) -> None:
+    """Replace the history of a service by (from, to, status) periods."""
+    session.execute(text("DELETE FROM service_version WHERE service_id = :id"), {"id": service_id})
+    for start, end, status in periods:
+        session.execute(text(
+            "INSERT INTO service_version (service_id, valid, source, source_key, name, "
+            "category_code, municipality_code, geom, public_geom, geocode_precision, "
+            "geocode_source, status, private_fields, created_at, updated_at) "
+            "SELECT id, tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz)), "
+            "source, source_key, name, category_code, municipality_code, geom, public_geom, "
+            "geocode_precision, geocode_source, :status, private_fields, created_at, updated_at "
+            "FROM service WHERE id = :id"),
+            {"id": service_id, "start": start, "end": end, "status": status})
+
+
 @pytest.fixture
 def seeded(session: Session) -> dict[str, int]:
-    """Service A (LEG, 2023) and B (SAN-ASL, 2024) in two comuni of the area; C closed."""
+    """A (LEG, opened 2023), B (SAN-ASL, opened 2024) and C (LEG, 2023, closed mid-2024)."""
     (code_a, lon_a, lat_a), (code_b, lon_b, lat_b) = _comuni(session)[:2]
-    moments = [datetime(2023, 6, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)]
     a = add_service(session, lon_a, lat_a, name="A", category_code="LEG",
-                    municipality_code=code_a, created_at=moments[0])
+                    municipality_code=code_a)
     b = add_service(session, lon_b + 0.001, lat_b, name="B", category_code="SAN-ASL",
-                    municipality_code=code_b, created_at=moments[1])
-    add_service(session, lon_b, lat_b + 0.001, name="C", category_code="LEG",
-                municipality_code=code_b, created_at=moments[0], status="closed")
-    return {"a": a.id, "b": b.id}
+                    municipality_code=code_b)
+    c = add_service(session, lon_b, lat_b + 0.001, name="C", category_code="LEG",
+                    municipality_code=code_b, status="closed")
+    backdate(session, a.id, ("2023-06-01", None, "active"))
+    backdate(session, b.id, ("2024-03-01", None, "active"))
+    backdate(session, c.id, ("2023-06-01", "2024-06-01", "active"),
+             ("2024-06-01", None, "closed"))
+    return {"a": a.id, "b": b.id, "c": c.id}
 
 
 def test_trends_equal_a_hand_computation(session: Session, seeded: dict[str, int]) -> None:
     """Services, per 10k and covered share per round and category, as computed by hand."""
     document = trends.trends(session, "area", AREA, ROUNDS, CATCHMENT_KM)
     rows = {(r["date"], r["category"]): r for r in document["rounds"]}
-    live = {ROUNDS[0]: [], ROUNDS[1]: [seeded["a"]], ROUNDS[2]: [seeded["a"], seeded["b"]]}
-    categories = {"*": None, "LEG": [seeded["a"]], "SAN": [seeded["b"]]}
+    live = {ROUNDS[0]: [], ROUNDS[1]: [seeded["a"], seeded["c"]],
+            ROUNDS[2]: [seeded["a"], seeded["b"]]}
+    categories = {"*": None, "LEG": [seeded["a"], seeded["c"]], "SAN": [seeded["b"]]}
     for moment, ids in live.items():
         year = moment.year + 1  # 31 December Y: the figure at 1 January Y+1
         total = _foreign(session, year)
