@@ -68,7 +68,7 @@ SERVICES_AS_OF_SQL = f"""
 SELECT s.id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.municipality_code, s.category_code
 FROM service_public_as_of({END_OF_DAY}) s
 WHERE s.status = 'active' AND s.geom IS NOT NULL
-"""
+"""  # noqa: S608 (built from the constant above)
 FOREIGN_SQL = """
 SELECT municipality_code, year, value FROM population
 WHERE indicator = 'foreign_residents' AND municipality_code = ANY(:codes)
