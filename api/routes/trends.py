@@ -99,3 +99,31 @@ async def trend_chart(
     body = await _document(request, level, code, rounds, catchment_km, category,
                            lambda d: trends.trend_chart(d, metric))
     return Response(body, media_type=SVG)
+
+
+PDF = "application/pdf"
+
+
+@router.get(
+    "/reports/areas/{code}",
+    summary="Rapporto d'area / printable report of a territorial area (HTML or PDF)",
+    responses={200: {"content": {"text/html": {}, PDF: {}},
+                     "description": "the report page (HTML), or f=pdf: printed to PDF"}},
+    response_class=Response,
+)
+async def area_report(
+    request: Request,
+    code: str,
+    f: Annotated[Literal["html", "pdf"], Query(description="html (default) or pdf")] = "html",
+    catchment_km: Catchment = DEFAULT_CATCHMENT_KM,
+) -> Response:
+    """Key figures with parameters and data dates, coverage and gap maps, categories missing
+    where, trend charts, services with their verification date, sources and licences — the
+    same page as `observatory report area CODE --out FILE`."""
+    from observatory.area_report import area_report as build
+
+    body = await _in_threadpool(request, lambda session: build(session, code, f, catchment_km))
+    if f == "pdf":
+        return Response(body, media_type=PDF, headers={
+            "Content-Disposition": f'inline; filename="rapporto-{code}.pdf"'})
+    return Response(body, media_type="text/html; charset=utf-8")
