@@ -16,6 +16,7 @@ from ingest.languages import CODES as LANGUAGE_CODES
 from observatory import hsds
 from observatory.errors import InvalidInput
 from observatory.features import Bbox, Circle
+from observatory.features.temporal import EXAMPLES, Interval, parse_datetime
 from observatory.settings import get_settings
 from observatory.taxonomy import read_attributes
 
@@ -258,7 +259,23 @@ async def hsds_filters(
     )
 
 
+async def datetime_query(
+    datetime: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="services valid at this instant or during this interval (OGC API - "
+            f"Features datetime; a date is that day in Italy), e.g. {EXAMPLES}",
+            examples=["2025-01-01/.."],
+        ),
+    ] = None,
+) -> Interval | None:
+    """The OGC `datetime` interval, or None when not given."""
+    return None if datetime is None else parse_datetime(datetime)
+
+
 BboxDep = Annotated[Bbox | None, Depends(bbox_query)]
+DatetimeDep = Annotated[Interval | None, Depends(datetime_query)]
 CircleDep = Annotated[Circle | None, Depends(circle_query)]
 LimitDep = Annotated[int, Depends(limit_query)]
 OffsetDep = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="features to skip")]

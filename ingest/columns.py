@@ -58,6 +58,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cost": ("costo", "costi", "cost", "gratuito"),
     "capacity": ("capacita", "posti", "capacity", "posti_disponibili", "capienza"),
     "is_example": ("esempio", "is_example", "example", "dato_di_esempio"),
+    "last_verified": (
+        "verificato_il", "data_verifica", "data_ultima_verifica", "ultima_verifica",
+        "data_aggiornamento", "ultimo_aggiornamento", "aggiornato_il", "data_ultimo_aggiornamento",
+        "last_verified", "verified_on", "last_updated", "date_verified",
+    ),
     "private_fields": (
         "riservato", "riservati", "campi_riservati", "dati_riservati", "non_pubblici",
         "private", "private_fields",

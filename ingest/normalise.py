@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from ingest.columns import private_columns
 from ingest.contacts import is_placeholder
+from ingest.dates import parse_date
 from ingest.hours import parse_hours
 from ingest.languages import parse_languages
 from ingest.parse import Lookup, parse_bool, parse_codes
@@ -106,6 +108,12 @@ def normalise(number: int, row: dict[str, str], rules: Rules) -> Record:
     record.private_fields = sorted(private | rules.private_fields)
     if unknown_fields:
         record.unparsed["private_fields"] = ", ".join(unknown_fields)
+    if fields.get("last_verified"):
+        verified = parse_date(fields["last_verified"])
+        if verified is None or verified > date.today():
+            record.unparsed["last_verified"] = fields["last_verified"]
+        else:
+            record.last_verified = verified
     if fields.get("postcode") and record.postcode is None:
         record.unparsed["postcode"] = fields["postcode"]
     if record.opening_hours:

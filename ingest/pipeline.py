@@ -61,6 +61,8 @@ class IngestOptions:
     upload); `limits` bound the work (default: the upload limits of the settings).
     `key` is the API key of an upload (None: the command line), recorded on the run and
     checked against the source's owner; `allowed_areas` are the areas it may write.
+    `snapshot`: the file lists every service of its source (within `allowed_areas`): those
+    it no longer lists are closed, never deleted, and reopened if they come back.
     """
 
     source: str
@@ -79,6 +81,7 @@ class IngestOptions:
     file_name: str | None = None
     key: Operator | None = None
     limits: Limits = field(default_factory=Limits.for_upload)
+    snapshot: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly options, as stored on the ingest run (the key has its own columns)."""
@@ -112,6 +115,8 @@ class IngestReport:
     key_prefix: str | None = None
     key_name: str | None = None
     column_warnings: list[dict[str, Any]] = field(default_factory=list)
+    closed: list[dict[str, Any]] = field(default_factory=list)
+    """Services a snapshot closed: id, source_key, name, municipality_code."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly report."""
@@ -290,7 +295,13 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         authority.check_some_row_allowed(records + duplicates, areas)
     deadline.check()
     stored = [r for r in accepted if not r.reasons]
-    loaded = load_services(session, options.source, run_id, stored, areas)
+    if options.snapshot and not stored:
+        raise InvalidInput(
+            f"{name}: no row could be stored, so as a snapshot it would close every service "
+            f"of source {options.source!r}; nothing was stored (see the rejected rows)"
+        )
+    listed = {r.source_key for r in records + duplicates} if options.snapshot else None
+    loaded = load_services(session, options.source, run_id, stored, areas, listed)
     rejected = [r for r in records if r.reasons]
     refused = sorted(rejected + duplicates, key=attrgetter("row_number"))
     store_rejections(session, run_id, refused)
@@ -305,6 +316,8 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         "rejected": len(rejected),
         "duplicates_in_file": len(duplicates),
         "absent_from_file": loaded.absent,
+        "closed": len(loaded.closed),
+        "reopened": loaded.reopened,
         "warnings": sum(len(r.warnings) for r in stored),
         "placeholders": sum(w["rows"] for w in column_warnings),
         **{f"geocoded_{k}": v for k, v in sources.items()},
@@ -330,4 +343,5 @@ def ingest_file(session: Session, path: Path, options: IngestOptions) -> IngestR
         key_prefix=options.key.key_prefix if options.key else None,
         key_name=options.key.name if options.key else None,
         column_warnings=column_warnings,
+        closed=loaded.closed,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from ingest.gazetteer import Comune
@@ -57,6 +58,8 @@ class Record:
     cost: str | None = None
     capacity_text: str = ""
     is_example: bool = False
+    last_verified: date | None = None
+    """When the sheet says the service was last verified (None: the ingest date)."""
     extra: dict[str, Any] = field(default_factory=dict)
     private_fields: list[str] = field(default_factory=list)
     unparsed: dict[str, str] = field(default_factory=dict)

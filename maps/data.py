@@ -114,6 +114,7 @@ SERVICES_SQL = text(
     """
     SELECT s.id, s.name, s.organization_name, s.address_1, s.phone, s.opening_hours,
            s.languages, s.geocode_precision, s.category_code, s.is_example,
+           s.last_verified, s.created_at,
            COALESCE(c.parent_code, c.code) AS top_category, s.municipality_code,
            ST_Y(s.geom) AS lat, ST_X(s.geom) AS lon
     FROM service_public s

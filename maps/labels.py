@@ -74,6 +74,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "posizione approssimata: punto del CAP", "approximate location: postcode point"
     ),
     "example": ("Dato di esempio", "Example data"),
+    "last_verified": ("Verificato il", "Last verified"),
+    "stale": (
+        "Non verificato da oltre {days} giorni", "Not verified for more than {days} days"
+    ),
     "example_notice": (
         "Contiene dati di esempio, non servizi reali.",
         "Contains example data, not real services.",

@@ -14,6 +14,7 @@ from folium.template import Template
 from maps.assets import TEMPLATES
 from maps.labels import LABELS, label, number
 from maps.simplify import dissolve_coverage, main_land_bounds
+from observatory.freshness import is_stale, stale_after_days
 from observatory.models import APPROXIMATE_PRECISIONS
 
 CATEGORY_COLORS = (
@@ -171,7 +172,23 @@ POPUP_FIELDS = (
     ("opening_hours", "opening_hours"),
     ("languages", "languages"),
     ("precision", "geocode_precision"),
+    ("last_verified", "last_verified"),
 )
+
+
+def date_label(value: object, lang: str) -> str:
+    """A date as its readers write it: 14/03/2025 in Italian, 2025-03-14 in English."""
+    day = pd.Timestamp(value).date()
+    return day.strftime("%d/%m/%Y") if lang == "it" else day.isoformat()
+
+
+def _stale(service: pd.Series) -> bool:
+    """Not verified (else created) for longer than `STALE_AFTER_DAYS`."""
+    verified, created = service.get("last_verified"), service.get("created_at")
+    return is_stale(
+        None if verified is None or pd.isna(verified) else pd.Timestamp(verified).date(),
+        None if created is None or pd.isna(created) else pd.Timestamp(created).to_pydatetime(),
+    )
 
 
 def _popup_value(column: str, value: object, lang: str) -> str:
@@ -179,6 +196,8 @@ def _popup_value(column: str, value: object, lang: str) -> str:
         return ", ".join(str(code).upper() for code in value or [])
     if column == "geocode_precision" and f"precision_{value}" in LABELS:
         return label(f"precision_{value}", lang)
+    if column == "last_verified":
+        return "" if value is None or pd.isna(value) else date_label(value, lang)
     return "" if value is None or pd.isna(value) else str(value)
 
 
@@ -191,6 +210,7 @@ def popup_html(service: pd.Series, lang: str) -> str:
     return TEMPLATES.get_template("popup.html").render(
         name=service["name"],
         example=label("example", lang) if service.is_example else None,
+        stale=label("stale", lang, days=stale_after_days()) if _stale(service) else None,
         approximate=label(f"approximate_{precision}", lang)
         if (precision := service["geocode_precision"]) in APPROXIMATE_PRECISIONS
         else None,

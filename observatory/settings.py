@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     db_wait_s: float = Field(
         default=10.0, gt=0, description="Longest wait of a request for a database connection (s)."
     )
+    stale_after_days: int = Field(
+        default=365, gt=0,
+        description="A service not verified for longer than this (days) is flagged stale.",
+    )
     public_read: bool = Field(
         default=True, description="Reads open to anyone; false = a valid API key is needed."
     )

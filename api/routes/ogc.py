@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
-from api.params import BboxDep, FeatureFiltersDep, LimitDep, OffsetDep
+from api.params import BboxDep, DatetimeDep, FeatureFiltersDep, LimitDep, OffsetDep
 from api.responses import (
     GEOJSON,
     JSON,
@@ -154,12 +154,13 @@ async def items(
     bbox: BboxDep,
     limit: LimitDep,
     filters: FeatureFiltersDep,
+    when: DatetimeDep,
     offset: OffsetDep = 0,
     f: FormatQuery = None,
 ) -> Response:
-    """A page of features: bbox, property filters, limit/offset paging with next/prev links."""
+    """A page of features: bbox, property filters, datetime (services), limit/offset paging."""
     provider = await _resolved(request, await features.get_provider(conn, collection_id))
-    query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters)
+    query = ItemsQuery(limit=limit, offset=offset, bbox=bbox, filters=filters, datetime=when)
     page = await provider.items(conn, query)
     collection_link = link(
         f"{_base(request)}/collections/{provider.id}", "collection", JSON, provider.title

@@ -67,6 +67,14 @@ def upload_file(
     column_map: Annotated[
         str | None, Form(description="JSON object: file column -> field.")
     ] = None,
+    snapshot: Annotated[
+        bool,
+        Form(
+            description="The file lists every service of the source in the key's areas: "
+            "close (never delete) those it no longer lists, reported in `closed`; a closed "
+            "service listed again is reopened."
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """Run the ingest pipeline on the file, writing only the key's areas, in one transaction.
 
@@ -85,6 +93,7 @@ def upload_file(
         decimal=decimal,
         allowed_areas=allowed_areas,
         key=operator,
+        snapshot=snapshot,
     )
     name = upload.check_upload(file.filename, file.content_type, file.file.read(8192))
     file.file.seek(0)

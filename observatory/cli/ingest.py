@@ -69,6 +69,11 @@ def ingest(
     max_seconds: float = typer.Option(
         None, min=1, help="Longest wall time of the ingest in seconds (default: no limit)."
     ),
+    snapshot: bool = typer.Option(
+        False, "--snapshot",
+        help="FILE lists every service of the source: close (never delete) those it no "
+        "longer lists; a closed service it lists again is reopened.",
+    ),
 ) -> None:
     """Read, check, geocode and upsert the services of FILE in one transaction.
 
@@ -100,6 +105,7 @@ def ingest(
         is_example=example,
         comune_tolerance_km=tolerance_km,
         private_fields=private_fields,
+        snapshot=snapshot,
         limits=Limits.for_cli(
             max_rows=max_rows, max_columns=max_columns, max_header_bytes=max_header_bytes,
             max_xlsx_bytes=max_xlsx_bytes, max_xlsx_strings_bytes=max_xlsx_strings_bytes,
@@ -119,6 +125,12 @@ def ingest(
     console.print(summary)
     for warning in result.column_warnings:
         console.print(f"Avviso / warning: {warning['message']}", markup=False)
+    if result.closed:
+        console.print(f"Servizi chiusi / closed services: {len(result.closed)}")
+        for service in result.closed[:20]:
+            console.print(
+                f"  {service['id']} {service['name']} ({service['source_key']})", markup=False
+            )
     if result.rejections:
         console.print(f"Righe scartate / rejected rows: {len(result.rejections)}")
         for rejection in result.rejections[:10]:

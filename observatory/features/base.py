@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from psycopg import AsyncConnection, sql
 
 from observatory.errors import InvalidInput, NotFound
+from observatory.features.temporal import Interval
 from observatory.pool import fetch_row
 
 COORDINATE_PRECISION = 6
@@ -76,6 +77,8 @@ class ItemsQuery:
     bbox: Bbox | None = None
     circle: Circle | None = None
     filters: Mapping[str, Any] = field(default_factory=dict)
+    datetime: Interval | None = None
+    """OGC `datetime`: the features valid at that instant / during that interval."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,12 @@ class Provider:
     geometry: sql.Composable
     properties: ClassVar[dict[str, sql.Composable]] = {}
     filters: ClassVar[dict[str, Filter]] = {}
+    temporal: ClassVar[bool] = False
+    """Whether the collection has a history the `datetime` parameter selects in."""
+
+    def source_of(self, query: ItemsQuery) -> sql.Composable:
+        """The relation a query reads: `source`, or the state at its `datetime` (temporal)."""
+        return self.source
 
     @property
     def base_condition(self) -> sql.Composable | None:
@@ -151,6 +160,12 @@ class Provider:
         """The conditions of `query` and their parameters; refuse filters the collection lacks."""
         conditions: list[sql.Composable] = []
         params = dict(self.base_params)
+        if query.datetime is not None:
+            if not self.temporal:
+                raise InvalidInput(
+                    f"collection {self.id!r} has no history: datetime applies to services"
+                )
+            params.update(query.datetime.params())
         if self.base_condition is not None:
             conditions.append(self.base_condition)
         if query.bbox is not None:
@@ -180,8 +195,12 @@ class Provider:
         conditions, params = self.conditions(query)
         fenced = query.bbox is not None or query.circle is not None
         fenced = fenced or any(self.filters[name].place for name in query.filters)
-        shape = (self.id, fenced, query.bbox is None, query.circle is None, *query.filters)
-        statement = compiled(("items", *shape), lambda: self._items_statement(conditions, fenced))
+        when = None if query.datetime is None else query.datetime.instant is None
+        shape = (self.id, when, fenced, query.bbox is None, query.circle is None, *query.filters)
+        source = self.source_of(query)
+        statement = compiled(
+            ("items", *shape), lambda: self._items_statement(conditions, fenced, source)
+        )
         row = await fetch_row(
             conn, statement, {**params, "limit": query.limit, "offset": query.offset}
         )
@@ -191,13 +210,15 @@ class Provider:
             if 0 < returned < query.limit or (returned == 0 and query.offset == 0):
                 matched = query.offset + returned
             else:
-                matched = await self.count(conn, shape, conditions, params)
+                matched = await self.count(conn, shape, conditions, params, source)
         if matched == 0:
             await self.check_filter_values(conn, query)
         return Page(features, matched, returned)
 
-    def _items_statement(self, conditions: list[sql.Composable], fenced: bool) -> sql.Composable:
-        """The statement of `items` for these conditions."""
+    def _items_statement(
+        self, conditions: list[sql.Composable], fenced: bool, source: sql.Composable
+    ) -> sql.Composable:
+        """The statement of `items` for these conditions, reading `source`."""
         keys = (
             sql.SQL(
                 "matched AS MATERIALIZED (SELECT {key} AS k FROM {source}{where}), "
@@ -209,7 +230,7 @@ class Provider:
                 "page AS MATERIALIZED (SELECT {key} AS k FROM {source}{where} ORDER BY {key} "
                 "LIMIT %(limit)s OFFSET %(offset)s)"
             )
-        ).format(key=self.key, source=self.source, where=where_clause(conditions))
+        ).format(key=self.key, source=source, where=where_clause(conditions))
         base = [self.base_condition] if self.base_condition is not None else []
         return sql.SQL(
             "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY page.k), '') "
@@ -218,7 +239,7 @@ class Provider:
             keys=keys,
             feature=self.feature(),
             matched=sql.SQL("(SELECT count(*) FROM matched)" if fenced else "NULL::bigint"),
-            source=self.source,
+            source=source,
             key=self.key,
             base=where_clause(base),
         )
@@ -229,6 +250,7 @@ class Provider:
         shape: tuple[Any, ...],
         conditions: list[sql.Composable],
         params: dict[str, Any],
+        source: sql.Composable | None = None,
     ) -> int:
         """How many features match, cached for COUNT_TTL_S seconds per query and values."""
         key = (shape, tuple((name, repr(value)) for name, value in params.items()))
@@ -239,7 +261,7 @@ class Provider:
         statement = compiled(
             ("count", *shape),
             lambda: sql.SQL("SELECT count(*) FROM {source}{where}").format(
-                source=self.source, where=where_clause(conditions)
+                source=source or self.source, where=where_clause(conditions)
             ),
         )
         row = await fetch_row(conn, statement, params)

@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from psycopg import sql
 
-from observatory.features.base import ENVELOPE, REGION_CODE, Filter, Provider
+from observatory.features.base import ENVELOPE, REGION_CODE, Filter, ItemsQuery, Provider
+from observatory.freshness import STALE_SQL, stale_after_days
 from observatory.models import APPROXIMATE_PRECISIONS
 
 SQL = sql.SQL
@@ -45,6 +46,7 @@ class Services(Provider):
         "destinatari e contatti / services for regularly-resident foreign citizens."
     )
     source = SQL("service_public s")  # private fields null, `geom` the public point
+    temporal = True
     key = SQL("s.id")
     geometry = SQL("s.geom")
     properties: ClassVar[dict[str, sql.Composable]] = {
@@ -71,6 +73,8 @@ class Services(Provider):
         "location_approximate": SQL("s.geocode_precision = ANY({})").format(
             sql.Literal(list(APPROXIMATE_PRECISIONS))
         ),
+        **_columns("s", "last_verified"),
+        "stale": SQL(STALE_SQL),
     }
     filters: ClassVar[dict[str, Filter]] = {
         "category": Filter(
@@ -106,6 +110,24 @@ class Services(Provider):
     def bbox_condition(self) -> sql.Composable:
         """Points inside the box: the index operator alone is exact."""
         return SQL("s.geom && {}").format(ENVELOPE)
+
+    @property
+    def base_condition(self) -> sql.Composable:
+        """Closed services are history: out of the items (the as-of ones too)."""
+        return SQL("s.status <> 'closed'")
+
+    @property
+    def base_params(self) -> dict[str, Any]:
+        """The age past which a service is `stale`."""
+        return {"stale_after_days": stale_after_days()}
+
+    def source_of(self, query: ItemsQuery) -> sql.Composable:
+        """The current services, or those valid at the instant / during the interval."""
+        if query.datetime is None:
+            return self.source
+        if query.datetime.instant is not None:
+            return SQL("service_public_as_of(%(datetime_lo)s) s")
+        return SQL("service_public_during(%(datetime_lo)s, %(datetime_hi)s) s")
 
 
 class Municipalities(Provider):

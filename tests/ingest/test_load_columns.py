@@ -46,7 +46,9 @@ def test_the_sql_writes_every_service_column_the_database_does_not_fill(session)
     )
     in_database = {name for (name,) in rows}
     written = set(STORED_COLUMNS) | set(RUN_COLUMNS)
-    assert in_database - written == {"id", "public_geom", "status", "created_at", "updated_at"}
+    assert in_database - written == {
+        "id", "public_geom", "status", "created_at", "updated_at", "closed_at"
+    }
     assert written <= in_database
     for name in written:
         assert f" {name}," in COPY_SQL.replace("(", " ").replace(")", ",")
