@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from observatory import trends
 from observatory.errors import InvalidInput, NotFound
 from tests.helpers import add_service
+from tests.observatory.history import backdate
 
 AREA = "crotone"
 ROUNDS = [date(2022, 12, 31), date(2023, 12, 31), date(2024, 12, 31)]
@@ -44,21 +45,6 @@ def _covered(session: Session, ids: list[int]) -> list[int]:
         "JOIN service s ON ST_DWithin(m.point::geography, s.geom::geography, :metres) "
         "WHERE a.area_code = :area AND s.id = ANY(:ids)"),
         {"area": AREA, "ids": ids, "metres": CATCHMENT_KM * 1000}).scalars())
-
-
-def backdate(session: Session, service_id: int, *periods: tuple[str, str | None, str]) -> None:
-    """Replace the history of a service by (from, to, status) periods."""
-    session.execute(text("DELETE FROM service_version WHERE service_id = :id"), {"id": service_id})
-    for start, end, status in periods:
-        session.execute(text(
-            "INSERT INTO service_version (service_id, valid, source, source_key, name, "
-            "category_code, municipality_code, geom, public_geom, geocode_precision, "
-            "geocode_source, status, private_fields, created_at, updated_at) "
-            "SELECT id, tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz)), "
-            "source, source_key, name, category_code, municipality_code, geom, public_geom, "
-            "geocode_precision, geocode_source, :status, private_fields, created_at, updated_at "
-            "FROM service WHERE id = :id"),
-            {"id": service_id, "start": start, "end": end, "status": status})
 
 
 @pytest.fixture
