@@ -12,7 +12,7 @@ history (`service_public_as_of`, migration 0009): a service closed since counts 
 rounds before its closing, one opened since does not.
 
 The default rounds are the 31 December of each year from the first recorded service's to the
-last completed year, and today.
+last completed year, the days of the snapshot ingests of any source, and today.
 """
 
 from __future__ import annotations
@@ -114,14 +114,21 @@ def parse_rounds(value: str | None) -> list[date] | None:
     return sorted(rounds)
 
 
+SNAPSHOT_DAYS_SQL = """
+SELECT DISTINCT CAST(finished_at AT TIME ZONE 'Europe/Rome' AS date) FROM ingest_run
+WHERE finished_at IS NOT NULL AND options ->> 'snapshot' = 'true'
+"""
+
+
 def default_rounds(session: Session, today: date | None = None) -> list[date]:
-    """31 December of each completed year from the first service's, and today."""
+    """31 December of each completed year since the first recorded service, the days of the
+    snapshot ingests (`--snapshot`), and today; the latest MAX_ROUNDS of them."""
     today = today or date.today()
     first = session.execute(text("SELECT min(lower(valid)) FROM service_version")).scalar()
     start = first.year if first is not None else today.year
-    rounds = [date(year, 12, 31) for year in range(max(start, today.year - MAX_ROUNDS + 1),
-                                                   today.year)]
-    return [*rounds, today]
+    rounds = {date(year, 12, 31) for year in range(start, today.year)}
+    rounds |= {day for day in session.execute(text(SNAPSHOT_DAYS_SQL)).scalars() if day < today}
+    return [*sorted(rounds)[-(MAX_ROUNDS - 1):], today]
 
 
 def services_as_of(session: Session, moment: date) -> list[dict[str, Any]]:

@@ -21,7 +21,8 @@ Catchment = Annotated[float, Query(
     "distance (km) of its point")]
 Rounds = Annotated[str | None, Query(
     max_length=400, description="comma-separated dates YYYY-MM-DD (at most 24); default the "
-    "31 December of each completed year since the first service, and today")]
+    "31 December of each completed year since the first service, the days of the snapshot "
+    "ingests, and today")]
 TopCategory = Annotated[str | None, Query(
     max_length=20, description="one top-level category (default: every one) besides all "
     "services (`*`)")]

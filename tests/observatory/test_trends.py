@@ -128,3 +128,16 @@ def test_trends_api(client, session: Session, seeded: dict[str, int]) -> None:
     minidom.parseString(chart.text)
     bad = client.get(f"/trends/area/{AREA}", params={"rounds": "yesterday"})
     assert bad.status_code == 400 and "'yesterday'" in bad.json()["detail"]
+
+
+def test_default_rounds_are_year_ends_snapshots_and_today(
+    session: Session, seeded: dict[str, int]
+) -> None:
+    """From the first recorded service (2023): 31 Dec 2023, 2024..., a snapshot day, today."""
+    session.execute(text(
+        "INSERT INTO ingest_run (source, file_name, file_sha256, status, counts, options, "
+        "started_at, finished_at) VALUES ('test', 'f.csv', '0', 'done', '{}', "
+        "'{\"snapshot\": true}', :at, :at)"), {"at": "2024-05-20T10:00:00Z"})
+    today = date(2026, 3, 1)
+    assert trends.default_rounds(session, today) == [
+        date(2023, 12, 31), date(2024, 5, 20), date(2024, 12, 31), date(2025, 12, 31), today]
