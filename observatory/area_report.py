@@ -2,6 +2,7 @@
 
 One page for the area's working group: key figures with their parameters and data dates,
 a coverage map and a gap map (static SVG), the categories missing where, the trend charts,
+the change since 31 December of last year (services opened and closed, a change map),
 the services with their verification date, and the sources with their licences. Everything
 is inline (no network, no script), so the HTML prints the same anywhere.
 """
@@ -76,6 +77,7 @@ def report_context(
     """Everything the report shows, computed on the current data (runs stored, committed)."""
     import shapely
 
+    from observatory import change as change_mod
     from observatory import trends
     from observatory.analysis import missing as missing_mod
     from observatory.analysis.results import ensure_run, run_reference
@@ -144,6 +146,9 @@ def report_context(
          "names": sorted(missing.name[[row.category in m for m in missing.missing]].tolist())}
         for row in by_area.itertuples()
     ]
+    since = date(today.year - 1, 12, 31)
+    changed = change_mod.change(session, since.isoformat(), today.isoformat(),
+                                catchment_km=catchment_km, area=group.code)
     latest = document["foreign_residents"][-1]
     total = now_rows[trends.ALL]
     verified = [s["last_verified"] for s in services if s["last_verified"]]
@@ -178,6 +183,9 @@ def report_context(
         "gap_map": map_svg(f"Lacune, tutti i servizi, {catchment_km:g} km / gaps, all services",
                            gap_shapes, gap_legend),
         "missing": missing_rows,
+        "change": {"since": since.isoformat(), "summary": changed["summary"],
+                   "services": changed["services"],
+                   "map": change_mod.change_map(session, changed)},
         "charts": [trends.trend_chart(document, metric) for metric in trends.CHARTS],
         "trend_rows": [r for r in document["rounds"] if r["category"] == trends.ALL],
         "services": services,

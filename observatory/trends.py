@@ -241,7 +241,8 @@ CHARTS = {
 
 
 def trend_chart(document: dict[str, Any], metric: str) -> str:
-    """An SVG line chart of one metric of a trends document (one line per category)."""
+    """An SVG line chart of one metric of a trends document: all services, and the category
+    of the document when it names one."""
     from observatory.svg import line_chart
 
     if metric not in CHARTS:
@@ -255,7 +256,7 @@ def trend_chart(document: dict[str, Any], metric: str) -> str:
                           unit)
     dates = document["parameters"]["rounds"]
     series = []
-    for category in dict.fromkeys(row["category"] for row in document["rounds"]):
+    for category in (ALL, *filter(None, [document["parameters"]["category"]])):
         by_date = {row["date"]: row[metric] for row in document["rounds"]
                    if row["category"] == category}
         values = [by_date.get(moment) for moment in dates]

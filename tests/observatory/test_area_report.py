@@ -63,18 +63,21 @@ def test_pdf_report_opens_and_holds_its_figures(
 
 
 def test_html_report_maps_and_figures(session: Session, seeded: list[str]) -> None:
-    """One path per comune on both maps, a legend, the trend charts and the figures."""
+    """One path per comune on the maps, the trend charts, the change and the figures."""
     context = area_report.report_context(session, AREA)
     comuni = session.execute(text(
         "SELECT count(*) FROM area_municipality WHERE area_code = :area"), {"area": AREA}).scalar()
-    for key in ("coverage_map", "gap_map"):
-        svg = minidom.parseString(context[key])
+    for svg_text in (context["coverage_map"], context["gap_map"], context["change"]["map"]):
+        svg = minidom.parseString(svg_text)
         paths = [p for p in svg.getElementsByTagName("path") if p.getAttribute("d")]
         assert len(paths) == comuni
     points = minidom.parseString(context["coverage_map"]).getElementsByTagName("circle")
     assert len(points) == context["figures"]["services"] >= 2
     html = area_report.render_html(context)
-    assert html.count("<svg") == 2 + len(trends.CHARTS)
+    assert html.count("<svg") == 3 + len(trends.CHARTS)  # coverage, gap and change maps
+    opened = {s["name"] for s in context["change"]["services"] if s["change"] == "opened"}
+    assert set(seeded) <= opened  # recorded today: opened since 31 December last year
+    assert context["change"]["summary"]["opened"] >= 2
     assert "Sportello Legale Zeta" in html and "<script" not in html
     figures = context["figures"]
     assert figures["municipalities"] == comuni
