@@ -27,6 +27,7 @@ from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM
 from observatory.errors import InvalidInput, NotFound
 from observatory.trends import ALL, ROOTS_SQL, population_year
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 SIMPLIFY_DEGREES = 0.0005  # about 50 m
 MAP_MAX_COMUNI = 800
 GAINED, LOST, UNCHANGED = "gained", "lost", "unchanged"
@@ -66,13 +67,24 @@ def _run_moment(session: Session, run_id: int, name: str) -> tuple[datetime, str
     return row["finished_at"], row["source"]
 
 
+def _moment(value: str, name: str) -> datetime:
+    """The instant of a date or date-time, within the years the data can have."""
+    from observatory.features.temporal import parse_as_of
+
+    try:
+        moment = parse_as_of(value, name)
+    except OverflowError:
+        moment = None
+    if moment is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InvalidInput(f"{name} {value!r}: give a date between {FIRST_YEAR} and {LAST_YEAR}")
+    return moment
+
+
 def resolve_moments(
     session: Session, start: str | None, end: str | None,
     from_run: int | None = None, to_run: int | None = None,
 ) -> tuple[datetime, datetime, str | None]:
     """The two instants (dates are their last instant in Italy) and the source of two runs."""
-    from observatory.features.temporal import parse_as_of
-
     if (from_run is None) != (to_run is None):
         raise InvalidInput("give both from_run and to_run (two snapshots of one source)")
     if from_run is not None and to_run is not None:
@@ -86,7 +98,7 @@ def resolve_moments(
     else:
         if not start or not end:
             raise InvalidInput("give both from and to (dates YYYY-MM-DD or date-times)")
-        lo, hi, source = parse_as_of(start, "from"), parse_as_of(end, "to"), None
+        lo, hi, source = _moment(start, "from"), _moment(end, "to"), None
     if lo > hi:
         raise InvalidInput("from is after to")
     return lo, hi, source

@@ -104,11 +104,14 @@ def parse_rounds(value: str | None) -> list[date] | None:
     rounds = set()
     for token in value.split(","):
         try:
-            rounds.add(date.fromisoformat(token.strip()))
+            day = date.fromisoformat(token.strip())
         except ValueError as error:
             raise InvalidInput(
                 f"rounds: {token.strip()!r} is not a date (YYYY-MM-DD, comma-separated)"
             ) from error
+        if not 1900 <= day.year <= 2200:
+            raise InvalidInput(f"rounds: {token.strip()!r} is not between 1900 and 2200")
+        rounds.add(day)
     if len(rounds) > MAX_ROUNDS:
         raise InvalidInput(f"rounds: at most {MAX_ROUNDS} dates, got {len(rounds)}")
     return sorted(rounds)

@@ -141,3 +141,10 @@ def test_change_api(client, session: Session, seeded: dict) -> None:
     assert fills.count(change.CHANGE_COLOURS["lost"]) == 1
     bad = client.get("/change", params={**query, "to": "2024-02-30"})
     assert bad.status_code == 400 and "'2024-02-30'" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2024-02-30", "ieri"])
+def test_an_impossible_moment_is_refused_by_name(session: Session, value: str) -> None:
+    """Out-of-range or malformed dates: InvalidInput naming the token, never an overflow."""
+    with pytest.raises(InvalidInput, match=f"to '{value}'"):
+        change.change(session, FROM, value)

@@ -141,3 +141,9 @@ def test_default_rounds_are_year_ends_snapshots_and_today(
     today = date(2026, 3, 1)
     assert trends.default_rounds(session, today) == [
         date(2023, 12, 31), date(2024, 5, 20), date(2024, 12, 31), date(2025, 12, 31), today]
+
+
+def test_rounds_outside_the_plausible_years_are_refused() -> None:
+    """9999-12-31 would overflow the day after: refused by name."""
+    with pytest.raises(InvalidInput, match="'9999-12-31'"):
+        trends.parse_rounds("2024-12-31,9999-12-31")
