@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.analysis import Area, Category, Region
@@ -29,19 +29,33 @@ CHANGE_CONTENT = {
 }
 
 
+class ChangeQuery:
+    """The moments, scope and catchment of a change, as query parameters."""
+
+    def __init__(
+        self,
+        from_: Annotated[str | None, Query(alias="from", max_length=40, description=(
+            "start: a date (its last instant in Italy) or an RFC 3339 date-time"))] = None,
+        to: Moment = None,
+        from_run: Run = None,
+        to_run: Run = None,
+        catchment_km: Catchment = DEFAULT_CATCHMENT_KM,
+        category: Category = None,
+        region: Region = None,
+        area: Area = None,
+    ) -> None:
+        self.values = (from_, to, from_run, to_run, catchment_km, category, region, area)
+
+    def document(self, session: Session) -> dict[str, Any]:
+        """The change document of these parameters."""
+        return change_mod.change(session, *self.values)
+
+
 @router.get("/change", summary="Cambiamenti / change between two dates or two snapshots",
             responses={200: CHANGE_CONTENT})
 async def change(
     request: Request,
-    from_: Annotated[str | None, Query(alias="from", max_length=40, description=(
-        "start: a date (its last instant in Italy) or an RFC 3339 date-time"))] = None,
-    to: Moment = None,
-    from_run: Run = None,
-    to_run: Run = None,
-    catchment_km: Catchment = DEFAULT_CATCHMENT_KM,
-    category: Category = None,
-    region: Region = None,
-    area: Area = None,
+    query: Annotated[ChangeQuery, Depends()],
     format: Annotated[Literal["json", "geojson", "csv"], Query(  # noqa: A002
         description="json (default), geojson (comuni) or csv")] = "json",
     table: Annotated[Literal["municipalities", "services", "areas"], Query(
@@ -55,8 +69,7 @@ async def change(
     (`from_run`, `to_run`: only that source's services are listed)."""
 
     def work(session: Session) -> bytes:
-        document = change_mod.change(session, from_, to, from_run, to_run, catchment_km,
-                                     category, region, area)
+        document = query.document(session)
         if format == "csv":
             return change_mod.change_csv(document, table, csv_dialect)
         if format == "geojson":
@@ -70,24 +83,9 @@ async def change(
 @router.get("/change/map.svg", summary="Mappa dei cambiamenti / change map (SVG)",
             responses={200: {"content": {SVG: {}}, "description": "an SVG map"}},
             response_class=Response)
-async def change_map(
-    request: Request,
-    from_: Annotated[str | None, Query(alias="from", max_length=40, description=(
-        "start: a date (its last instant in Italy) or an RFC 3339 date-time"))] = None,
-    to: Moment = None,
-    from_run: Run = None,
-    to_run: Run = None,
-    catchment_km: Catchment = DEFAULT_CATCHMENT_KM,
-    category: Category = None,
-    region: Region = None,
-    area: Area = None,
-) -> Response:
+async def change_map(request: Request, query: Annotated[ChangeQuery, Depends()]) -> Response:
     """The comuni of an area (or region) coloured by coverage gained, lost or unchanged
     (Okabe-Ito blue / vermillion / grey, with a legend)."""
-
-    def work(session: Session) -> str:
-        document = change_mod.change(session, from_, to, from_run, to_run, catchment_km,
-                                     category, region, area)
-        return change_mod.change_map(session, document)
-
-    return Response(await _in_threadpool(request, work), media_type=SVG)
+    body = await _in_threadpool(
+        request, lambda session: change_mod.change_map(session, query.document(session)))
+    return Response(body, media_type=SVG)
