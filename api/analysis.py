@@ -19,6 +19,12 @@ Method = Literal["2sfca", "e2sfca"]
 Supply = Literal["count", "capacity"]
 
 
+AS_OF = (
+    "The services as they were at this instant: a date (its end, in Italy) or an RFC 3339 "
+    "date-time, e.g. 2025-03-14 or 2025-03-14T10:00:00Z; default now."
+)
+
+
 class AnalysisQuery:
     """The parameters of an analysis as query parameters (defaults as `observatory analyze`)."""
 
@@ -47,10 +53,11 @@ class AnalysisQuery:
         percentile: Annotated[float | None, Query(
             ge=0, le=100, description="Gaps only: also a gap when access is below this "
             "percentile of the comuni with demand.")] = None,
+        as_of: Annotated[str | None, Query(max_length=40, description=AS_OF)] = None,
     ) -> None:
         self.demand, self.year, self.catchment_km = demand, year, catchment_km
         self.method, self.sigma_km, self.supply = method, sigma_km, supply
-        self.threshold, self.percentile = threshold, percentile
+        self.threshold, self.percentile, self.as_of = threshold, percentile, as_of
 
     def parameters(self, kind: str, category: str | None) -> Parameters:
         """The `Parameters` of `kind` for a category (threshold / percentile only for gaps)."""
@@ -59,7 +66,7 @@ class AnalysisQuery:
         return Parameters(
             kind, code, self.demand, self.catchment_km, self.method, self.sigma_km,
             self.supply, self.threshold if gaps else None, self.percentile if gaps else None,
-            year=self.year,
+            year=self.year, as_of=self.as_of,
         )
 
 
@@ -92,6 +99,7 @@ class AnalysisParameters(BaseModel, extra="allow"):
     supply: Supply | None = None
     threshold_per_10k: float | None = None
     percentile: float | None = None
+    as_of: str | None = Field(None, description="the services' instant (UTC); absent = now")
     region: str | None = None
     area: str | None = None
 

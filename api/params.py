@@ -16,9 +16,9 @@ from ingest.languages import CODES as LANGUAGE_CODES
 from observatory import hsds
 from observatory.errors import InvalidInput
 from observatory.features import Bbox, Circle
-from observatory.features.temporal import EXAMPLES, Interval, parse_datetime
 from observatory.settings import get_settings
 from observatory.taxonomy import read_attributes
+from observatory.temporal import EXAMPLES, Interval, parse_datetime
 
 CATEGORY = re.compile(r"^[A-Z]{3}(-[A-Z]{3})?$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")

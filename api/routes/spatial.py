@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.analysis import (
+    AS_OF,
     AnalysisQuery,
     Area,
     Category,
@@ -136,13 +137,14 @@ async def missing(
     demand: Annotated[Demand, Query(description="demand of the coverage runs")] = DEFAULT_DEMAND,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="population year; "
                                       "default the latest loaded")] = None,
+    as_of: Annotated[str | None, Query(max_length=40, description=AS_OF)] = None,
 ) -> Response:
     """Top-level categories with no service within the catchment, per comune, area, region.
 
     Each missing category carries the foreign residents of the comuni that lack it.
     """
     answer = await _in_threadpool(request, lambda session: results.missing_categories(
-        session, catchment_km, demand, year, region, area))
+        session, catchment_km, demand, year, region, area, as_of))
     return json_response(answer)
 
 

@@ -46,7 +46,8 @@ def missing_categories(
         code: run_analysis(
             session,
             Parameters(
-                "coverage", code, params.demand, params.catchment_km, year=params.year
+                "coverage", code, params.demand, params.catchment_km, year=params.year,
+                as_of=params.as_of,
             ),
             municipalities,
         ).id

@@ -28,6 +28,9 @@ class Parameters:
     threshold_per_10k: float | None = None
     percentile: float | None = None
     year: int | None = None  # population year of the demand; None: the latest loaded
+    as_of: str | None = None
+    """The services as they were at this instant (a date: its end, in Italy); None: now.
+    Kept as the instant in UTC (`2025-03-14T22:59:59.999999Z`), so equal instants hash equal."""
 
     def __post_init__(self) -> None:
         """Refuse impossible values with a message that says which."""
@@ -56,6 +59,10 @@ class Parameters:
             raise InvalidInput(f"population year {self.year} is not a plausible year")
         if self.kind != "gaps" and (self.threshold_per_10k, self.percentile) != (None, None):
             raise InvalidInput("a threshold or percentile applies to gaps only")
+        if self.as_of is not None:
+            from observatory.temporal import canonical, parse_as_of
+
+            object.__setattr__(self, "as_of", canonical(parse_as_of(self.as_of)))
 
     @property
     def uses_access(self) -> bool:
@@ -94,6 +101,8 @@ class Parameters:
         if self.kind == "gaps":
             values["threshold_per_10k"] = self.threshold_per_10k
             values["percentile"] = self.percentile
+        if self.as_of is not None:  # absent when current: the hashes of runs stay as they were
+            values["as_of"] = self.as_of
         return values
 
     def digest(self) -> str:

@@ -142,7 +142,7 @@ def group_stats(
     groups = [dict(row) for row in rows]
     if with_missing:
         per_group = missing_categories(
-            session, params.catchment_km, params.demand, params.year, region, area
+            session, params.catchment_km, params.demand, params.year, region, area, params.as_of
         )["areas" if by == "area" else by]
         for group in groups:
             group["missing_categories"] = per_group.get(str(group["code"]), [])
@@ -218,6 +218,7 @@ _documents: dict[tuple[int, int | None, str | None, bool], bytes] = {}
 def missing_categories(
     session: Session, catchment_km: float, demand: str = "foreign_residents",
     year: int | None = None, region: str | None = None, area: str | None = None,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """Per comune and per area: the top-level categories with no service within the catchment.
 
@@ -228,7 +229,7 @@ def missing_categories(
     from observatory.analysis import missing
     from observatory.analysis.demand import resolve_year
 
-    params = Parameters("coverage", None, demand, catchment_km, year=year)
+    params = Parameters("coverage", None, demand, catchment_km, year=year, as_of=as_of)
     frame = missing.missing_categories(session, params, region, area)
     session.commit()  # the coverage runs computed on first request are kept
     remember_years(session)

@@ -190,7 +190,7 @@ def run_analysis(
     if municipalities is None or municipalities.attrs.get(f"{params.demand}_year") != params.year:
         municipalities = load_municipalities(session, {params.demand: params.year})
     if services is None:
-        services = load_services(session, params.category_code)
+        services = load_services(session, params.category_code, params.as_of)
     snapshot = _snapshot(session, municipalities, services, params)
     outcome = compute(municipalities, services, params)
     run = AnalysisRun(

@@ -1,4 +1,5 @@
-"""Supply side: the active services of a category (a top-level code includes its children).
+"""Supply side: the active services of a category (a top-level code includes its children),
+now or as they were at an instant (`service_public_as_of`, migration 0009).
 
 Services stand at their public point (the comune's point when the address is private): the
 published distances could otherwise locate a private address from several comuni.
@@ -18,22 +19,28 @@ SUPPLIES = ("count", "capacity")
 
 SERVICES_SQL = """
 SELECT s.id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.capacity, s.municipality_code
-FROM service_public s
+FROM {source}
 WHERE s.status = 'active' AND s.geom IS NOT NULL
   AND (CAST(:category AS text) IS NULL
        OR s.category_code IN (SELECT category_and_children(:category)))
 ORDER BY s.id
 """
+CURRENT_SQL = SERVICES_SQL.format(source="service_public s")
+AS_OF_SQL = SERVICES_SQL.format(source="service_public_as_of(CAST(:as_of AS timestamptz)) s")
 
 SNAPSHOT_SQL = """
 SELECT count(*) AS services_total, max(updated_at) AS services_updated_at FROM service
 """
 
 
-def load_services(session: Session, category_code: str | None) -> pd.DataFrame:
-    """Active services of the category with lon, lat, capacity and comune code."""
+def load_services(
+    session: Session, category_code: str | None, as_of: str | None = None
+) -> pd.DataFrame:
+    """Active services of the category (at instant `as_of`, ISO) with lon, lat, capacity, comune."""
     check_category(session, category_code)
-    rows = session.execute(text(SERVICES_SQL), {"category": category_code}).mappings().all()
+    statement = CURRENT_SQL if as_of is None else AS_OF_SQL
+    bound = {"category": category_code, "as_of": as_of}
+    rows = session.execute(text(statement), bound).mappings().all()
     columns = ["id", "lon", "lat", "capacity", "municipality_code"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({"id": "int64", "lon": float, "lat": float, "capacity": float})

@@ -43,6 +43,9 @@ DEMAND = typer.Option(DEFAULT_DEMAND, help="foreign_residents (ISTAT, default) o
                       "every rate is per 10,000 of it.")
 YEAR = typer.Option(None, "--year", help="Population year of the demand (default the latest "
                     "loaded).")
+AS_OF = typer.Option(None, "--as-of", metavar="DATE",
+                     help="The services as they were then: a date (its end, in Italy) or an "
+                     "RFC 3339 date-time (default now).")
 OUT = typer.Option(None, "--out", help="Write FILE: .geojson (RFC 7946), .gpkg or .csv.")
 DIALECT = typer.Option("standard", "--csv-dialect", help="CSV: standard (, .) or it (; and "
                        "decimal comma, UTF-8 with BOM, for Excel in Italian).")
@@ -64,7 +67,8 @@ def _analyze(params: Parameters, out: Path | None, region: str | None, area: str
         summary, stated = run.summary, run.parameters
         typer.echo(f"analysis run {run.id}: {run.kind}, category {run.category_code or 'all'}, "
                    f"demand {stated['demand']} {stated['year']}, {summary['municipalities']} "
-                   f"comuni, {summary['services']} services")
+                   f"comuni, {summary['services']} services"
+                   + (f", as of {params.as_of}" if params.as_of else ""))
         if "covered_demand" in summary and summary["total_demand"]:
             share = summary["covered_demand"] / summary["total_demand"]
             typer.echo(f"covered demand within {params.catchment_km:g} km: {share:.1%}")
@@ -74,7 +78,7 @@ def _analyze(params: Parameters, out: Path | None, region: str | None, area: str
             typer.echo(f"services serving nobody: {len(summary['services_serving_nobody'])}")
         results = run_results(session, run.id, region, area)
         missing = missing_categories(
-            session, params.catchment_km, params.demand, params.year, region, area
+            session, params.catchment_km, params.demand, params.year, region, area, params.as_of
         )["areas"]
         _print_per_area(results, run.kind, missing)
         if out is not None:
@@ -115,29 +119,30 @@ def _print_per_area(
 
 @app.command("density")
 def density(region: str = REGION, area: str = AREA, category: str = CATEGORY,
-            demand: str = DEMAND, year: int = YEAR, out: Path = OUT,
+            demand: str = DEMAND, year: int = YEAR, as_of: str = AS_OF, out: Path = OUT,
             csv_dialect: str = DIALECT) -> None:
     """Active services per comune, per 10,000 of the demand, per 100 km²."""
-    _analyze(Parameters("density", category, demand, year=year), out, region, area, csv_dialect)
+    params = Parameters("density", category, demand, year=year, as_of=as_of)
+    _analyze(params, out, region, area, csv_dialect)
 
 
 @app.command("coverage")
 def coverage(region: str = REGION, area: str = AREA, category: str = CATEGORY,
              catchment_km: float = CATCHMENT, demand: str = DEMAND, year: int = YEAR,
-             out: Path = OUT, csv_dialect: str = DIALECT) -> None:
+             as_of: str = AS_OF, out: Path = OUT, csv_dialect: str = DIALECT) -> None:
     """Covered comuni (a service within D km), distance to the nearest, services within D."""
-    params = Parameters("coverage", category, demand, catchment_km, year=year)
+    params = Parameters("coverage", category, demand, catchment_km, year=year, as_of=as_of)
     _analyze(params, out, region, area, csv_dialect)
 
 
 @app.command("access")
 def access(region: str = REGION, area: str = AREA, category: str = CATEGORY,
            catchment_km: float = CATCHMENT, method: str = METHOD, sigma_km: float = SIGMA,
-           supply: str = SUPPLY, demand: str = DEMAND, year: int = YEAR, out: Path = OUT,
-           csv_dialect: str = DIALECT) -> None:
+           supply: str = SUPPLY, demand: str = DEMAND, year: int = YEAR, as_of: str = AS_OF,
+           out: Path = OUT, csv_dialect: str = DIALECT) -> None:
     """2SFCA / E2SFCA accessibility A_i (also per 10,000 people), with coverage."""
     params = Parameters("access", category, demand, catchment_km, method, sigma_km, supply,
-                        year=year)
+                        year=year, as_of=as_of)
     _analyze(params, out, region, area, csv_dialect)
 
 
@@ -148,10 +153,10 @@ def gaps(region: str = REGION, area: str = AREA, category: str = CATEGORY,
          threshold: float = typer.Option(None, help="Also a gap: access per 10,000 people < X."),
          percentile: float = typer.Option(None, help="Also a gap: access below the P-th "
                                           "percentile of the comuni with demand."),
-         out: Path = OUT, csv_dialect: str = DIALECT) -> None:
+         as_of: str = AS_OF, out: Path = OUT, csv_dialect: str = DIALECT) -> None:
     """Comuni with demand that are uncovered (or below a threshold), ranked by unmet demand."""
     params = Parameters("gaps", category, demand, catchment_km, method, sigma_km, supply,
-                        threshold, percentile, year)
+                        threshold, percentile, year, as_of)
     _analyze(params, out, region, area, csv_dialect)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from observatory.cli.analyze import AREA, CATCHMENT, CATEGORY, DIALECT, REGION
+from observatory.cli.analyze import AREA, AS_OF, CATCHMENT, CATEGORY, DIALECT, REGION
 
 app = typer.Typer(help="Exports for QGIS, R, pandas, spreadsheets and HSDS tools.",
                   no_args_is_help=True)
@@ -20,6 +20,7 @@ def services(
     category: str = CATEGORY,
     csv_dialect: str = DIALECT,
     include_inactive: bool = typer.Option(False, help="Also services not active."),
+    as_of: str = AS_OF,
 ) -> None:
     """Active services with public fields only, category labels (it/en), comune and area."""
     from observatory.db import new_session
@@ -28,7 +29,7 @@ def services(
 
     with new_session() as session:
         count = export_services(session, out, region, area, category, csv_dialect,
-                                include_inactive)
+                                include_inactive, as_of)
     typer.echo(f"{out}: {count} services. Credits: {CREDIT}")
 
 

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 from psycopg import AsyncConnection, sql
 
 from observatory.errors import InvalidInput, NotFound
-from observatory.features.temporal import Interval
 from observatory.pool import fetch_row
+from observatory.temporal import Interval
 
 COORDINATE_PRECISION = 6
 COUNT_TTL_S = 10.0

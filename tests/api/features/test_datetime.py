@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from observatory.errors import InvalidInput
-from observatory.features.temporal import parse_as_of, parse_datetime
+from observatory.temporal import parse_as_of, parse_datetime
 from tests.helpers import assert_problem, assert_valid_feature_collection
 
 ITEMS = "/collections/services/items"

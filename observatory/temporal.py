@@ -18,7 +18,7 @@ from observatory.errors import InvalidInput
 ZONE = ZoneInfo("Europe/Rome")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}(:?\d{2})?)$"
 )
 OPEN = ("", "..")
 EXAMPLES = "2025-03-14, 2025-03-14T10:00:00Z, 2025-01-01/2025-06-30, 2025-01-01/.., ../2025-06-30"
@@ -51,6 +51,8 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 def _bounds(token: str, name: str) -> tuple[datetime, datetime]:
     """The first and last instant a date or date-time token stands for."""
     value = token.strip()
+    # a '+' of an offset left unencoded in a URL arrives as a space
+    value = re.sub(r"(T\d{2}:\d{2}:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)$", r"\1+\2", value)
     try:
         if _DATE.match(value):
             return _day_bounds(date.fromisoformat(value))
