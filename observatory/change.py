@@ -69,7 +69,7 @@ def _run_moment(session: Session, run_id: int, name: str) -> tuple[datetime, str
 
 def _moment(value: str, name: str) -> datetime:
     """The instant of a date or date-time, within the years the data can have."""
-    from observatory.features.temporal import parse_as_of
+    from observatory.temporal import parse_as_of
 
     try:
         moment = parse_as_of(value, name)
