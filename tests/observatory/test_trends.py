@@ -147,3 +147,26 @@ def test_rounds_outside_the_plausible_years_are_refused() -> None:
     """9999-12-31 would overflow the day after: refused by name."""
     with pytest.raises(InvalidInput, match="'9999-12-31'"):
         trends.parse_rounds("2024-12-31,9999-12-31")
+
+
+def test_trends_today_agree_with_the_coverage_analysis(session: Session) -> None:
+    """Today's row (all services, LEG) equals /stats/coverage by=area of the same parameters."""
+    from observatory.analysis.parameters import Parameters
+    from observatory.analysis.results import group_stats
+
+    (code, lon, lat), second = _comuni(session)[:2]
+    add_service(session, lon, lat, name="Oggi", category_code="LEG", municipality_code=code)
+    add_service(session, second[1], second[2], name="Oggi 2", category_code="SAN-ASL",
+                municipality_code=second[0])
+    today = date.today()
+    document = trends.trends(session, "area", AREA, [today], CATCHMENT_KM)
+    rows = {r["category"]: r for r in document["rounds"]}
+    for category in (None, "LEG"):
+        stats = group_stats(session, Parameters("coverage", category, catchment_km=CATCHMENT_KM),
+                            "area", area=AREA)
+        (group,) = stats["groups"]
+        row = rows[category or "*"]
+        assert row["services"] == group["services"]
+        assert row["foreign_residents"] == group["demand"]
+        assert row["coverage_share"] == pytest.approx(group["coverage_share"], abs=1e-4)
+        assert row["services_per_10k"] == pytest.approx(group["services_per_10k"], abs=1e-3)
