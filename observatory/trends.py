@@ -189,12 +189,14 @@ def trends(
         year = population_year(sorted(figures), moment)
         foreign = np.array([figures[year].get(int(c), 0.0) for c in codes])
         services = services_as_of(session, moment)
+        s_lon = np.array([s["lon"] for s in services], dtype=float)
+        s_lat = np.array([s["lat"] for s in services], dtype=float)
+        s_root = np.array([roots.get(s["category_code"]) for s in services], dtype=object)
+        s_inside = np.array([s["municipality_code"] in members for s in services], dtype=bool)
         for wanted in categories:
-            chosen = [s for s in services
-                      if wanted == ALL or roots.get(s["category_code"]) == wanted]
-            located = sum(1 for s in chosen if s["municipality_code"] in members)
-            index = PointIndex(np.array([s["lon"] for s in chosen], dtype=float),
-                               np.array([s["lat"] for s in chosen], dtype=float))
+            chosen = np.ones(len(services), dtype=bool) if wanted == ALL else s_root == wanted
+            located = int((chosen & s_inside).sum())
+            index = PointIndex(s_lon[chosen], s_lat[chosen])
             pairs = index.pairs_within(lon, lat, catchment_km, with_distances=False)
             covered = np.zeros(len(codes), dtype=bool)
             covered[pairs.demand_index] = True
