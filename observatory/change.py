@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM
 from observatory.errors import InvalidInput, NotFound
-from observatory.trends import ALL, ROOTS_SQL, population_year
+from observatory.trends import ALL, ROOTS_SQL, covered_within, population_year
 
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 SIMPLIFY_DEGREES = 0.0005  # about 50 m
@@ -111,14 +111,10 @@ def _active(session: Session, at: datetime) -> dict[int, dict[str, Any]]:
 
 def _covered(services: list[dict[str, Any]], lon: np.ndarray, lat: np.ndarray,
              catchment_km: float) -> np.ndarray:
-    from observatory.analysis.distances import PointIndex
-
     placed = [s for s in services if s["lon"] is not None]
-    index = PointIndex(np.array([s["lon"] for s in placed], dtype=float),
-                       np.array([s["lat"] for s in placed], dtype=float))
-    covered = np.zeros(len(lon), dtype=bool)
-    covered[index.pairs_within(lon, lat, catchment_km, with_distances=False).demand_index] = True
-    return covered
+    return covered_within(np.array([s["lon"] for s in placed], dtype=float),
+                          np.array([s["lat"] for s in placed], dtype=float),
+                          lon, lat, catchment_km)
 
 
 def change(

@@ -134,10 +134,17 @@ def default_rounds(session: Session, today: date | None = None) -> list[date]:
     return [*sorted(rounds)[-(MAX_ROUNDS - 1):], today]
 
 
-def services_as_of(session: Session, moment: date) -> list[dict[str, Any]]:
-    """Services active at the end of `moment` (Europe/Rome), from the registry's history."""
-    return [dict(row) for row in session.execute(
-        text(SERVICES_AS_OF_SQL), {"day": moment}).mappings()]
+def services_as_of(session: Session, moment: date) -> dict[str, np.ndarray]:
+    """Services active at the end of `moment` (Europe/Rome), from the registry's history:
+    arrays of id, lon, lat, municipality_code (-1 when unknown) and category_code."""
+    rows = session.execute(text(SERVICES_AS_OF_SQL), {"day": moment}).all()
+    ids, lon, lat, comuni, categories = zip(*rows, strict=True) if rows else ([],) * 5
+    return {
+        "id": np.array(ids, dtype=np.int64), "lon": np.array(lon, dtype=float),
+        "lat": np.array(lat, dtype=float),
+        "municipality_code": np.array([-1 if c is None else c for c in comuni], dtype=np.int64),
+        "category_code": np.array(categories, dtype=object),
+    }
 
 
 def population_year(years: list[int], moment: date) -> int:
@@ -155,6 +162,18 @@ def foreign_residents(session: Session, group: Group) -> dict[int, dict[int, flo
     return figures
 
 
+def covered_within(
+    service_lon: np.ndarray, service_lat: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+    catchment_km: float,
+) -> np.ndarray:
+    """Per point (lon, lat): whether its nearest service is within `catchment_km` (geodesic,
+    inclusive, as the coverage analysis counts a service)."""
+    from observatory.analysis.distances import PointIndex
+
+    nearest_km, _ = PointIndex(service_lon, service_lat).nearest(lon, lat)
+    return nearest_km <= catchment_km
+
+
 def trends(
     session: Session, level: str, code: str, rounds: list[date] | None = None,
     catchment_km: float = DEFAULT_CATCHMENT_KM, category: str | None = None,
@@ -164,8 +183,6 @@ def trends(
     `category` restricts the rows to one top-level category (and all services); by default
     every top-level category is listed.
     """
-    from observatory.analysis.distances import PointIndex
-
     if not 0 < catchment_km <= 500:
         raise InvalidInput("catchment_km must be a number of km in (0, 500]")
     group = resolve_group(session, level, code)
@@ -189,17 +206,13 @@ def trends(
         year = population_year(sorted(figures), moment)
         foreign = np.array([figures[year].get(int(c), 0.0) for c in codes])
         services = services_as_of(session, moment)
-        s_lon = np.array([s["lon"] for s in services], dtype=float)
-        s_lat = np.array([s["lat"] for s in services], dtype=float)
-        s_root = np.array([roots.get(s["category_code"]) for s in services], dtype=object)
-        s_inside = np.array([s["municipality_code"] in members for s in services], dtype=bool)
+        s_root = np.array([roots.get(c) for c in services["category_code"]], dtype=object)
+        s_inside = np.isin(services["municipality_code"], codes)
         for wanted in categories:
-            chosen = np.ones(len(services), dtype=bool) if wanted == ALL else s_root == wanted
+            chosen = np.ones(len(s_root), dtype=bool) if wanted == ALL else s_root == wanted
             located = int((chosen & s_inside).sum())
-            index = PointIndex(s_lon[chosen], s_lat[chosen])
-            pairs = index.pairs_within(lon, lat, catchment_km, with_distances=False)
-            covered = np.zeros(len(codes), dtype=bool)
-            covered[pairs.demand_index] = True
+            covered = covered_within(services["lon"][chosen], services["lat"][chosen],
+                                     lon, lat, catchment_km)
             total, reached = float(foreign.sum()), float(foreign[covered].sum())
             rows.append({
                 "date": moment.isoformat(), "population_year": year, "category": wanted,
