@@ -36,6 +36,7 @@ SERVICES_SQL = """
 SELECT s.id, s.name, s.category_code, s.status, s.municipality_code, s.source,
        ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat
 FROM service_public_as_of(:at) s
+WHERE s.status = 'active'
 """
 COMUNI_SQL = """
 SELECT m.code, m.name, m.region_code, am.area_code AS area, ta.name AS area_name,
@@ -104,16 +105,16 @@ def resolve_moments(
     return lo, hi, source
 
 
-def _active(session: Session, at: datetime) -> dict[int, dict[str, Any]]:
-    rows = session.execute(text(SERVICES_SQL), {"at": at}).mappings()
-    return {r["id"]: dict(r) for r in rows if r["status"] == "active"}
+def _active(session: Session, at: datetime) -> dict[int, Any]:
+    """The services active at `at`, by id (rows: id, name, category_code, ..., lon, lat)."""
+    return {row.id: row for row in session.execute(text(SERVICES_SQL), {"at": at})}
 
 
-def _covered(services: list[dict[str, Any]], lon: np.ndarray, lat: np.ndarray,
+def _covered(services: list[Any], lon: np.ndarray, lat: np.ndarray,
              catchment_km: float) -> np.ndarray:
-    placed = [s for s in services if s["lon"] is not None]
-    return covered_within(np.array([s["lon"] for s in placed], dtype=float),
-                          np.array([s["lat"] for s in placed], dtype=float),
+    placed = [s for s in services if s.lon is not None]
+    return covered_within(np.array([s.lon for s in placed], dtype=float),
+                          np.array([s.lat for s in placed], dtype=float),
                           lon, lat, catchment_km)
 
 
@@ -134,12 +135,12 @@ def change(
     if category is not None and category not in roots:
         raise InvalidInput(f"unknown category {category!r}")
 
-    def wanted(service: dict[str, Any]) -> bool:
-        return category is None or category in (service["category_code"],
-                                                roots.get(service["category_code"]))
+    def wanted(service: Any) -> bool:
+        return category is None or category in (service.category_code,
+                                                roots.get(service.category_code))
 
-    before = {k: v for k, v in _active(session, lo).items() if wanted(v)}
-    after = {k: v for k, v in _active(session, hi).items() if wanted(v)}
+    before = {k: v for k, v in _active(session, lo).items() if category is None or wanted(v)}
+    after = {k: v for k, v in _active(session, hi).items() if category is None or wanted(v)}
     comuni = [dict(r) for r in session.execute(text(COMUNI_SQL)).mappings()]
     years = sorted(session.execute(text(
         "SELECT DISTINCT year FROM population WHERE indicator = 'foreign_residents'")).scalars())
@@ -161,14 +162,14 @@ def change(
                              (CLOSED, before.keys() - after.keys(), before)):
         for service_id in ids:
             service = state[service_id]
-            if (source is None or service["source"] == source) and \
-                    in_scope(service["municipality_code"]):
-                comune = by_code[service["municipality_code"]]
+            if (source is None or service.source == source) and \
+                    in_scope(service.municipality_code):
+                comune = by_code[service.municipality_code]
                 services.append({
-                    "id": service_id, "change": kind, "name": service["name"],
-                    "category_code": service["category_code"],
-                    "top_category": roots.get(service["category_code"]),
-                    "source": service["source"],
+                    "id": service_id, "change": kind, "name": service.name,
+                    "category_code": service.category_code,
+                    "top_category": roots.get(service.category_code),
+                    "source": service.source,
                     "municipality_code": f"{comune['code']:06d}", "comune": comune["name"],
                     "area": comune["area"],
                 })
