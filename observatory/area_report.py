@@ -192,10 +192,27 @@ def report_context(
         "labels": labels,
         "sources": [dict(r) for r in session.execute(text(SOURCES_SQL),
                                                      {"area": group.code}).mappings()],
+        "data_sources": data_sources(),
         "credits": [GEOGRAPHY_CREDIT, FOREIGN_CREDIT,
                     "Servizi / services: le fonti elencate sopra / the sources listed above"],
         "license": "CC-BY-4.0",
     }
+
+
+def data_sources() -> list[dict[str, str]]:
+    """The reference files in data/ with their licence, from their SOURCE.md notes."""
+    from observatory.settings import DATA_DIR
+
+    found = []
+    for note in sorted(DATA_DIR.glob("*/SOURCE.md")):
+        lines = note.read_text(encoding="utf-8").splitlines()
+        title = next((line.lstrip("# ").strip() for line in lines if line.startswith("#")),
+                     note.parent.name)
+        line = next((line for line in lines if "licen" in line.lower()), "")
+        start = line.find("Licen")
+        licence = (line[start:] if start >= 0 else line).strip(" -`")
+        found.append({"title": title, "licence": licence, "folder": f"data/{note.parent.name}"})
+    return found
 
 
 def render_html(context: dict[str, Any]) -> str:

@@ -60,6 +60,7 @@ def test_pdf_report_opens_and_holds_its_figures(
         assert name in words
     assert "2026-10-07" in words and "2026-09-15" in words and "rete-kr" in words
     assert "CC-BY 4.0" in words and today in words
+    assert "Licence: CC BY 4.0 (ANPR" in words and "Fonte: ISTAT" in words
 
 
 def test_html_report_maps_and_figures(session: Session, seeded: list[str]) -> None:
