@@ -16,6 +16,8 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
 MARKERS = ("circle", "square", "diamond", "triangle")
 WIDTH, HEIGHT = 640, 300
+MAP_MAX_HEIGHT = 420.0  # two maps and their titles fit one A4 page
+LEGEND_STEP = 30
 MARGIN = {"left": 70, "right": 170, "top": 36, "bottom": 46}
 
 
@@ -154,14 +156,14 @@ def map_svg(
     aspect = math.cos(math.radians((miny + maxy) / 2))
     map_w = width - 200
     scale = map_w / max((maxx - minx) * aspect, 1e-9)
-    map_h = min((maxy - miny) * scale, 520.0)
+    map_h = min((maxy - miny) * scale, MAP_MAX_HEIGHT)
     scale = min(scale, map_h / max(maxy - miny, 1e-9))
     top = 30
 
     def project(lon: float, lat: float) -> tuple[float, float]:
         return 5 + (lon - minx) * aspect * scale, top + (maxy - lat) * scale
 
-    height = max(top + map_h + 10, top + 24 * len(legend) + 20)
+    height = max(top + map_h + 10, top + LEGEND_STEP * (len(legend) + 1) + 20)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
         f'width="{width}" height="{height:.0f}" role="img" font-family="sans-serif" '
@@ -178,9 +180,18 @@ def map_svg(
                      f'stroke-width="0.6"><title>{escape(tip)}</title></circle>')
     legend_x = width - 185
     for number, (colour, label) in enumerate(legend):
-        y = top + number * 24
+        y = top + number * LEGEND_STEP
+        italian, _, english = label.partition(" / ")
         parts.append(f'<rect x="{legend_x}" y="{y}" width="16" height="16" fill="{colour}" '
-                     f'stroke="#555"/><text x="{legend_x + 22}" y="{y + 12}">'
-                     f"{escape(label)}</text>")
+                     f'stroke="#555"/><text x="{legend_x + 22}" y="{y + 9}">'
+                     f"{escape(italian)}</text>")
+        if english:
+            parts.append(f'<text x="{legend_x + 22}" y="{y + 21}" fill="#555">'
+                         f"{escape(english)}</text>")
+    if points:
+        y = top + len(legend) * LEGEND_STEP
+        parts.append(f'<circle cx="{legend_x + 8}" cy="{y + 8}" r="3" fill="#000"/>'
+                     f'<text x="{legend_x + 22}" y="{y + 9}">servizio ({len(points)})</text>'
+                     f'<text x="{legend_x + 22}" y="{y + 21}" fill="#555">service</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -73,7 +73,7 @@ def test_html_report_maps_and_figures(session: Session, seeded: list[str]) -> No
         paths = [p for p in svg.getElementsByTagName("path") if p.getAttribute("d")]
         assert len(paths) == comuni
     points = minidom.parseString(context["coverage_map"]).getElementsByTagName("circle")
-    assert len(points) == context["figures"]["services"] >= 2
+    assert len(points) == context["figures"]["services"] + 1 >= 3  # and the legend's dot
     html = area_report.render_html(context)
     assert html.count("<svg") == 3 + len(trends.CHARTS)  # coverage, gap and change maps
     opened = {s["name"] for s in context["change"]["services"] if s["change"] == "opened"}
