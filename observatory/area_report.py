@@ -43,7 +43,8 @@ WHERE a.area_code = :area ORDER BY m.code
 """
 SERVICES_SQL = """
 SELECT s.id, s.name, s.category_code, c.label_it, c.label_en, m.name AS comune,
-       s.last_verified, s.status, s.source, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat
+       s.last_verified, s.created_at, s.status, s.source, ST_X(s.geom) AS lon,
+       ST_Y(s.geom) AS lat
 FROM service_public s
 JOIN area_municipality a ON a.municipality_code = s.municipality_code
 JOIN municipality m ON m.code = s.municipality_code
@@ -82,6 +83,7 @@ def report_context(
     from observatory.analysis import missing as missing_mod
     from observatory.analysis.results import ensure_run, run_reference
     from observatory.foreign_residents import CREDIT as FOREIGN_CREDIT
+    from observatory.freshness import is_stale, stale_after_days
     from observatory.geography import CREDIT as GEOGRAPHY_CREDIT
     from observatory.geography import loaded_year
     from observatory.svg import map_svg
@@ -105,8 +107,8 @@ def report_context(
     comuni = session.execute(text(COMUNI_SQL), {"area": group.code,
                                                 "tolerance": SIMPLIFY_DEGREES}).all()
     shapes = [(code, name, shapely.from_wkb(bytes(wkb))) for code, name, wkb in comuni]
-    services = [dict(r) for r in session.execute(text(SERVICES_SQL),
-                                                 {"area": group.code}).mappings()]
+    services = [dict(r, stale=is_stale(r["last_verified"], r["created_at"], today))
+                for r in session.execute(text(SERVICES_SQL), {"area": group.code}).mappings()]
 
     def foreign(code: int) -> float:
         value = missing.foreign_residents.get(code)
@@ -176,6 +178,8 @@ def report_context(
             "oldest_verified": min(verified).isoformat() if verified else None,
             "newest_verified": max(verified).isoformat() if verified else None,
             "gaps_run": run_reference(gaps_run),
+            "stale_after_days": stale_after_days(),
+            "stale": sum(1 for s in services if s["stale"]),
         },
         "coverage_map": map_svg(
             f"Categorie presenti entro {catchment_km:g} km / categories within the catchment",

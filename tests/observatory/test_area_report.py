@@ -1,6 +1,7 @@
 """The printable report of an area: the PDF opens and holds its figures; HTML and API too."""
 
 import io
+import unicodedata
 from datetime import date
 from pathlib import Path
 from xml.dom import minidom
@@ -27,13 +28,15 @@ def seeded(session: Session) -> list[str]:
     add_service(session, lon, lat, name="Sportello Legale Zeta", category_code="LEG",
                 municipality_code=code, last_verified=date(2026, 10, 7), source="rete-kr")
     add_service(session, lon + 0.01, lat, name="Ambulatorio Omega", category_code="SAN-STP",
-                municipality_code=code, last_verified=date(2026, 9, 15), source="rete-kr")
+                municipality_code=code, last_verified=date(2020, 9, 15), source="rete-kr")
     return ["Sportello Legale Zeta", "Ambulatorio Omega"]
 
 
 def _pdf_text(body: bytes) -> str:
+    """The words of a PDF, ligatures (ﬁ) undone."""
     reader = pypdf.PdfReader(io.BytesIO(body))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    words = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    return unicodedata.normalize("NFKC", words)
 
 
 def _italian(value: float) -> str:
@@ -58,7 +61,8 @@ def test_pdf_report_opens_and_holds_its_figures(
     assert f"{now['services_per_10k']:.2f}" in words and now["services"] >= 2
     for name in seeded:
         assert name in words
-    assert "2026-10-07" in words and "2026-09-15" in words and "rete-kr" in words
+    assert "2026-10-07" in words and "2020-09-15 da verificare" in words and "rete-kr" in words
+    assert words.count("da verificare / stale") == 1  # Omega, verified in 2020
     assert "CC-BY 4.0" in words and today in words
     assert "Licence: CC BY 4.0 (ANPR" in words and "Fonte: ISTAT" in words
 
