@@ -122,6 +122,7 @@ def _path_values(client: TestClient, spot: Private) -> dict[str, list[str]]:
         "collection_id": collections,
         "region": [REGION],
         "area": [spot.area],
+        "code": [spot.area],  # /trends/area/{code}, /reports/areas/{code}
         "category": [CATEGORY],
         "service_id": [entity_uuid("service", spot.id)],
     }
