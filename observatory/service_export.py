@@ -7,6 +7,7 @@ representative point when the address is private).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from observatory.analysis.store import resolve_scope
 from observatory.exports import write_export
 from observatory.taxonomy import check_category
-from observatory.temporal import canonical, parse_as_of
+from observatory.temporal import canonical, parse_as_of, reading_history
 
 LIST_FIELDS = ("languages", "target_groups", "access_modes")
 
@@ -61,14 +62,15 @@ def services_frame(
     check_category(session, category_code)
     region_code, area_code = resolve_scope(session, region, area)
     source = "service_public s" if as_of is None else AS_OF_SOURCE
-    frame = gpd.read_postgis(
-        text(SERVICES_SQL.format(source=source)),
-        session.connection(),
-        geom_col="geometry",
-        params={"include_inactive": include_inactive, "category": category_code,
-                "region": region_code, "area": area_code,
-                "as_of": None if as_of is None else canonical(parse_as_of(as_of))},
-    )
+    with reading_history(session) if as_of is not None else nullcontext():
+        frame = gpd.read_postgis(
+            text(SERVICES_SQL.format(source=source)),
+            session.connection(),
+            geom_col="geometry",
+            params={"include_inactive": include_inactive, "category": category_code,
+                    "region": region_code, "area": area_code,
+                    "as_of": None if as_of is None else canonical(parse_as_of(as_of))},
+        )
     frame["municipality_code"] = frame["municipality_code"].map(
         lambda code: None if pd.isna(code) else f"{int(code):06d}"
     )

@@ -139,6 +139,8 @@ ALTER TABLE service_version ADD COLUMN version_id bigserial PRIMARY KEY,
     ALTER COLUMN service_id SET NOT NULL, ALTER COLUMN valid SET NOT NULL,
     ADD CONSTRAINT ck_service_version_valid CHECK (NOT isempty(valid));
 CREATE INDEX ix_service_version_valid ON service_version USING gist (valid);
+CREATE INDEX ix_service_version_geom_valid ON service_version USING gist (public_geom, valid);
+CREATE INDEX ix_service_version_service ON service_version (service_id);
 CREATE INDEX ix_service_version_current ON service_version (service_id) WHERE upper_inf(valid);
 
 CREATE FUNCTION service_version_inserted() RETURNS trigger LANGUAGE plpgsql AS $$

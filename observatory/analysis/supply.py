@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from observatory.errors import InvalidInput
 from observatory.taxonomy import check_category
+from observatory.temporal import reading_history
 
 SUPPLIES = ("count", "capacity")
 
@@ -38,9 +39,12 @@ def load_services(
 ) -> pd.DataFrame:
     """Active services of the category (at instant `as_of`, ISO) with lon, lat, capacity, comune."""
     check_category(session, category_code)
-    statement = CURRENT_SQL if as_of is None else AS_OF_SQL
     bound = {"category": category_code, "as_of": as_of}
-    rows = session.execute(text(statement), bound).mappings().all()
+    if as_of is None:
+        rows = session.execute(text(CURRENT_SQL), bound).mappings().all()
+    else:
+        with reading_history(session):
+            rows = session.execute(text(AS_OF_SQL), bound).mappings().all()
     columns = ["id", "lon", "lat", "capacity", "municipality_code"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({"id": "int64", "lon": float, "lat": float, "capacity": float})

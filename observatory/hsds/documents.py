@@ -25,6 +25,8 @@ HSDS_PROFILE_URI = "https://github.com/openreferral/specification/tree/3.1/schem
 TAXONOMY_NAME = "osservatorio"
 ID_NAMESPACE = uuid.UUID("ed97ac5e-68e5-5bfd-acc4-359adab191a3")
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
+HSDS_STATUS = {"active": "active", "suspended": "temporarily closed", "closed": "inactive"}
+"""Our statuses (CHECK, migration 0009) in HSDS terms."""
 _NUMBER_BITS = 62
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _URL = re.compile(r"https?://[^\s/]+\.[^\s]+", re.IGNORECASE)
@@ -243,7 +245,7 @@ def service_document(row: dict[str, Any], *, with_locations: bool = True) -> dic
             "description": row["description"],
             "url": _valid(row["url"], _URL),
             "email": _valid(row["email"], _EMAIL),
-            "status": row["status"] if row["status"] in SERVICE_STATUSES else "inactive",
+            "status": HSDS_STATUS.get(row["status"], "inactive"),
             "interpretation_services": (
                 "Mediazione linguistico-culturale / language and cultural mediation"
                 if row["mediation_available"]

@@ -44,7 +44,7 @@ def services(session):
         ),
         "palermo": add_service(
             session, *PALERMO, name="Centro antiviolenza", category_code="TRA-CAV",
-            municipality_code=82053, languages=["ar"], status="temporarily closed",
+            municipality_code=82053, languages=["ar"], status="suspended",
         ),
     }
     session.commit()

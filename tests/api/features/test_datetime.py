@@ -116,6 +116,12 @@ def test_items_at_an_instant_or_during_an_interval(api_client, api_database_url)
         assert names(datetime=f"{iso(first)}/{iso(second)}") == ["A2", "B"]  # B open at first
         assert names(datetime=f"../{iso(first)}") == ["A", "B"]
         assert names(datetime=f"{iso(second)}/..") == ["A2"]
+        with engine.connect() as conn:
+            open_then = conn.execute(text(
+                "SELECT count(*) FROM service_public_as_of(:at) s WHERE s.status <> 'closed'"
+            ), {"at": first}).scalar_one()
+        counted = api_client.get(ITEMS, params={"datetime": iso(first), "limit": 1}).json()
+        assert counted["numberMatched"] == open_then and counted["numberReturned"] == 1
         current = api_client.get(ITEMS, params={"bbox": BBOX}).json()["features"][0]
         assert current["properties"]["stale"] is True  # verified 800 days ago
         assert current["properties"]["last_verified"] == old.isoformat()
