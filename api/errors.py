@@ -30,6 +30,7 @@ from observatory.errors import (
     PayloadTooLarge,
     PermissionDenied,
     SchemaMissing,
+    ToolMissing,
     UnsupportedFileType,
     schema_missing,
 )
@@ -50,6 +51,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     LimitExceeded: 413,
     UnsupportedFileType: 415,
     GeographyNotLoaded: 503,
+    ToolMissing: 503,
     SchemaMissing: 503,
     ConfigurationError: 500,
     psycopg.OperationalError: 503,
@@ -90,7 +92,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     status = status_of(error)
     if status >= 500:
         log.error("%s %s: %r", request.method, request.url.path, error)
-        if status == 503 and not isinstance(error, GeographyNotLoaded | SchemaMissing):
+        told = GeographyNotLoaded | SchemaMissing | ToolMissing  # their message says what to do
+        if status == 503 and not isinstance(error, told):
             return problem(status, "the database is unavailable; try again shortly")
         if status == 500:
             return problem(status, INTERNAL_ERROR)

@@ -13,7 +13,19 @@ from api.errors import register_error_handlers
 from api.finder.routes import router as finder_router
 from api.middleware import HeadAsGetMiddleware, PublicOriginMiddleware
 from api.openapi import install_openapi_30
-from api.routes import docs, health, hsds, maps, ogc, ogc_edit, spatial, tiles, upload
+from api.routes import (
+    change,
+    docs,
+    health,
+    hsds,
+    maps,
+    ogc,
+    ogc_edit,
+    spatial,
+    tiles,
+    trends,
+    upload,
+)
 from observatory import __version__
 from observatory.pool import open_pool
 from observatory.settings import get_settings
@@ -71,6 +83,8 @@ def create_app() -> FastAPI:
     app.include_router(upload.router)
     app.include_router(maps.router)
     app.include_router(finder_router)
+    app.include_router(trends.router)
+    app.include_router(change.router)
     register_error_handlers(app)
     install_openapi_30(app, settings.public_base_url)
     app.add_middleware(HeadAsGetMiddleware)

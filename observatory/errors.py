@@ -25,6 +25,10 @@ class GeographyNotLoaded(ObservatoryError):
     """The reference geography has not been loaded yet."""
 
 
+class ToolMissing(ObservatoryError):
+    """A program the observatory runs (Chromium, to print a PDF) is not installed."""
+
+
 class NotAuthenticated(ObservatoryError):
     """No API key was presented, or the key presented matches none."""
 

@@ -11,7 +11,19 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from observatory.cli import analyze, db, export, geo, ingest, keys, maps, population, serve, status
+from observatory.cli import (
+    analyze,
+    db,
+    export,
+    geo,
+    ingest,
+    keys,
+    maps,
+    population,
+    report,
+    serve,
+    status,
+)
 from observatory.errors import ObservatoryError, SchemaMissing, causes, schema_missing
 
 EXIT_ERROR = 2
@@ -45,6 +57,7 @@ app.add_typer(population.app, name="population")
 app.add_typer(keys.app, name="keys")
 app.add_typer(export.app, name="export")
 app.add_typer(maps.app, name="maps")
+app.add_typer(report.app, name="report")
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
 app.command("ingest")(ingest.ingest)

@@ -40,6 +40,9 @@ PATH_VALUES = {
     "area": "potenza",
     "kind": "coverage",
     "category": "SAN",
+    "level": "area",
+    "code": "potenza",
+    "metric": "coverage_share",
 }
 QUERIES = {
     "/collections/{collection_id}/items": {"limit": 1, "offset": 1},
@@ -47,6 +50,8 @@ QUERIES = {
     "/services/within": {"area": "potenza", "limit": 1},
     "/maps/{region}/{kind}": {"tiles": "false"},
     "/maps/{region}/{area}/{kind}": {"tiles": "false"},
+    "/change": {"from": "2024-12-31", "to": "2025-12-31", "area": "potenza"},
+    "/change/map.svg": {"from": "2024-12-31", "to": "2025-12-31", "area": "potenza"},
 }
 SKIPPED_GETS = {"/hsds/datapackage.zip"}  # writes the whole directory; its HEAD is below
 

@@ -124,6 +124,7 @@ def _path_values(client: TestClient, spot: Private) -> dict[str, list[str]]:
         "collection_id": collections,
         "region": [REGION],
         "area": [spot.area],
+        "code": [spot.area],  # /trends/area/{code}, /reports/areas/{code}
         "category": [CATEGORY],
         "service_id": [entity_uuid("service", spot.id)],
         "tileMatrixSetId": ["WebMercatorQuad"],
