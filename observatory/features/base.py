@@ -311,16 +311,19 @@ class Provider:
             sql.SQL("{}{}, ").format(sql.Identifier(f"s{i}"), sql.SQL(" DESC" if desc else ""))
             for i, (_, desc) in enumerate(query.sortby)
         )
+        # ties break by the key in the direction of the last sort key, so one index on
+        # (property, id) serves both directions (scanned forwards or backwards)
+        order += sql.SQL("k DESC" if query.sortby and query.sortby[-1][1] else "k")
         keys = (
             sql.SQL(
                 "matched AS MATERIALIZED (SELECT {key} AS k{columns} FROM {source}{where}), "
-                "page AS MATERIALIZED (SELECT * FROM matched ORDER BY {order}k "
+                "page AS MATERIALIZED (SELECT * FROM matched ORDER BY {order} "
                 "LIMIT %(limit)s OFFSET %(offset)s)"
             )
             if fenced
             else sql.SQL(
                 "page AS MATERIALIZED (SELECT * FROM (SELECT {key} AS k{columns} "
-                "FROM {source}{where}) x ORDER BY {order}k LIMIT %(limit)s OFFSET %(offset)s)"
+                "FROM {source}{where}) x ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
             )
         ).format(
             key=self.key,
@@ -332,10 +335,10 @@ class Provider:
         page_order = sql.SQL("").join(
             sql.SQL("page.{}{}, ").format(sql.Identifier(f"s{i}"), sql.SQL(" DESC" if desc else ""))
             for i, (_, desc) in enumerate(query.sortby)
-        )
+        ) + sql.SQL("page.k DESC" if query.sortby and query.sortby[-1][1] else "page.k")
         base = [self.base_condition] if self.base_condition is not None else []
         return sql.SQL(
-            "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY {order}page.k), "
+            "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY {order}), "
             "'') || ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
         ).format(
             keys=keys,

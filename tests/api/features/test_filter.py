@@ -241,10 +241,10 @@ def test_private_fields_and_points_cannot_be_queried(api_client, api_database_ur
         )
 
 
-def test_sortby_orders_and_breaks_ties_by_id(api_client, api_database_url):
+def test_sortby_breaks_ties_by_id_in_the_last_keys_direction(api_client, api_database_url):
     page = api_client.get(ITEMS, params={"sortby": "-name", "limit": 7}).json()
     expected = run_sql(
-        api_database_url, "SELECT id FROM service_public ORDER BY name DESC, id LIMIT 7"
+        api_database_url, "SELECT id FROM service_public ORDER BY name DESC, id DESC LIMIT 7"
     )
     assert [f["id"] for f in page["features"]] == expected
     page = api_client.get(
@@ -254,7 +254,7 @@ def test_sortby_orders_and_breaks_ties_by_id(api_client, api_database_url):
     expected = run_sql(
         api_database_url,
         "SELECT id FROM service_public WHERE mediation_available "
-        "ORDER BY category_code, municipality_code DESC, id LIMIT 9 OFFSET 3",
+        "ORDER BY category_code, municipality_code DESC, id DESC LIMIT 9 OFFSET 3",
     )
     assert [f["id"] for f in page["features"]] == expected
     fenced = api_client.get(
