@@ -142,6 +142,11 @@ def _arguments(tmp_path: Path) -> dict[tuple[str, ...], tuple[list[str], int]]:
         ("keys", "revoke"): (["abcdef"], missing),
         ("export", "services"): (["--out", str(tmp_path / "services.csv")], missing),
         ("export", "hsds"): (["--out", str(tmp_path / "hsds")], missing),
+        ("export", "change"): (
+            ["--out", str(tmp_path / "change.json"), "--from", "2024-12-31", "--to", "2025-12-31"],
+            missing,
+        ),
+        ("report", "area"): (["napoli", "--out", str(tmp_path / "napoli.html")], missing),
         ("maps", "render"): (["--out-dir", str(tmp_path / "maps")], missing),
         ("serve",): ([], 0),  # run apart: it serves until interrupted
         ("db", "upgrade"): ([], 0),  # last: it creates the schema

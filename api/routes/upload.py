@@ -18,6 +18,7 @@ from ingest import authority
 from ingest.options import column_map_from_json
 from ingest.pipeline import IngestOptions, ingest_file
 from observatory import keys
+from observatory.memory import release_memory
 from observatory.settings import get_settings
 
 
@@ -101,7 +102,10 @@ def upload_file(
         path = Path(folder) / name
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
-        with session.begin():
-            report = ingest_file(session, path, options)
-            authority.check_run_within_areas(session, report.run_id, allowed_areas)
+        try:
+            with session.begin():
+                report = ingest_file(session, path, options)
+                authority.check_run_within_areas(session, report.run_id, allowed_areas)
+        finally:
+            release_memory()
     return report.to_dict()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from observatory.settings import get_settings
@@ -22,6 +24,9 @@ def serve(
     address = f"http://{host or settings.api_host}:{port or settings.api_port}"
     base = settings.public_base_url or address
     typer.echo(f"Trova servizi (public finder): {base.rstrip('/')}/trova/")
+    # few malloc arenas in the workers (read by glibc when each starts): the threads of an
+    # upload then give their memory back instead of each keeping its own peak
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

@@ -81,7 +81,7 @@ def finder_db(geopop_south: geography.GeopopData) -> Iterator[Finder]:
                 "closed": add_service(
                     session, NAPOLI[0] + 0.001, NAPOLI[1], name="Sportello chiuso",
                     category_code="DOC-SUI", municipality_code=NAPOLI_CODE,
-                    status="inactive", source_key="closed",
+                    status="closed", source_key="closed",
                 ).id,
             }
         engine.dispose()

@@ -33,7 +33,8 @@ def test_sql_looking_and_long_strings_in_every_parameter_are_harmless(
 ):
     before = fingerprint(cluster_url(live_cluster))
     names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
-    for value in (SQL_LIKE, LONG):
+    holes = max(1, path.count("{"))
+    for value in (SQL_LIKE, LONG[: 3 * len(LONG) // max(3, holes)]):  # the URL under 64 KB
         url = re.sub(r"\{[^}]+\}", quote(value, safe=""), path)
         for params in [{}, *({name: value} for name in names)]:
             response = cluster_client.get(url, params=params)

@@ -75,7 +75,8 @@ def _public_bodies(client: TestClient, service_id: int) -> dict[str, str]:
         "/services/within?lat=40.6404&lon=15.8056&radius_km=2",
         "/hsds/services?lat=40.6404&lon=15.8056&proximity=2000",
         "/hsds/service_at_locations?lat=40.6404&lon=15.8056&proximity=2000",
-        "/maps/basilicata/coverage?tiles=false",
+        "/maps/basilicata/coverage?tiles=false&standalone=true",  # served pages read tiles
+        f"/trova/servizio/{service_id}",
     ]
     bodies = {}
     for path in paths:
@@ -137,7 +138,8 @@ def test_html_in_names_is_escaped_in_html_pages_and_maps(published, live_cluster
     service_id = _service_ids(cluster_url(live_cluster))[0]
     for path in (f"/collections/services/items?f=html&bbox={NEAR_POTENZA}",
                  f"/collections/services/items/{service_id}?f=html",
-                 "/maps/basilicata/coverage?tiles=false"):
+                 "/maps/basilicata/coverage?tiles=false&standalone=true",
+                 f"/trova/servizio/{service_id}"):
         page = cluster_client.get(path).text
         assert "alert(" in page, path
         assert SCRIPT not in page, path
