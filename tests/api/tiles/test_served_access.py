@@ -42,6 +42,11 @@ POPUP_JS = """() => {
     return popups.length ? popups[popups.length - 1].innerHTML : null;
 }"""
 
+SETTLED_POPUP_JS = """() => {
+    const popups = document.querySelectorAll(".leaflet-popup");
+    return popups.length === 1 && getComputedStyle(popups[0]).opacity === "1";
+}"""
+
 
 @pytest.fixture(scope="module")
 def browser_page() -> Iterator:
@@ -91,6 +96,7 @@ def test_axe_finds_no_wcag_violation_on_served_maps(tiles_server_url, browser_pa
             buttons.first.focus()
             page.keyboard.press("Enter")
             page.locator(".leaflet-popup-content").last.wait_for()
+    page.wait_for_function(SETTLED_POPUP_JS)  # axe measures contrast: no popup half faded
     assert axe_violations(page) == [], f"{path} with the list and a popup open"
     assert log.page_errors == [] and log.console_errors == [] and log.blocked == []
 
