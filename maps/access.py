@@ -40,8 +40,8 @@ def _comuni_rows(comuni: gpd.GeoDataFrame, choropleth: Choropleth) -> list[dict[
     points = comuni.geometry.representative_point()
     bounds = comuni.geometry.bounds.round(4).to_numpy().tolist()
     rows = [
-        {"code": int(code), "name": name, "value": value, "lat": round(point.y, 5),
-         "lon": round(point.x, 5), "bounds": f"{south},{west},{north},{east}"}
+        {"code": int(code), "name": name, "value": value,
+         "point": f"{point.y:.4f},{point.x:.4f}", "bounds": f"{south},{west},{north},{east}"}
         for code, name, value, point, (west, south, east, north) in zip(
             comuni.code, comuni.name, values, points, bounds, strict=True
         )
@@ -60,7 +60,7 @@ def _service_groups(
     for code, group in sorted(services.groupby(top), key=lambda i: order.get(i[0], len(order))):
         rows = [
             {"id": int(s.id), "name": s["name"], "comune": s.get("comune_name") or "",
-             "lat": round(s.lat, 5), "lon": round(s.lon, 5)}
+             "point": f"{s.lat:.5f},{s.lon:.5f}"}
             for _, s in group.sort_values("name").iterrows()
         ]
         title = categories.get(code, label("services", lang))

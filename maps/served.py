@@ -52,8 +52,9 @@ def choropleth(session: Session, inputs: MapInputs, kind: str) -> tuple[Chorople
     return gap_choropleth(inputs, run, results), "gaps", False
 
 
-PIECE = re.compile(r"(?:<[^>]*>)+|[^<]+")
-"""A run of tags, or the text between two tags: the pieces tooltips and popups share."""
+PIECE = re.compile(r"(?:\s*<[^>]*>)+\s*|[^<]+")
+"""A run of tags (with the blank space around them), or the text between two tags: the
+pieces tooltips and popups share."""
 
 
 def pack(texts: list[str | None]) -> tuple[list[str], list[list[int] | None]]:

@@ -13,7 +13,7 @@ function obsAccessibleList(map, summary, go) {
                 paddingBottomRight: [60, 10]};
     }
     function show(html) { selected.innerHTML = html; }  // the map's own escaped HTML
-    function point(button) { return [Number(button.dataset.lat), Number(button.dataset.lon)]; }
+    function point(button) { return button.dataset.point.split(",").map(Number); }  // lat,lon
     function fit(bounds) {  // a comune's bounds, no further in than needed, without animation
         var options = padding();
         options.maxZoom = Math.max(map.getZoom(), 11);
@@ -26,7 +26,7 @@ function obsAccessibleList(map, summary, go) {
     }
     var list = document.querySelector(".obs-list");
     if (list) list.addEventListener("click", function (event) {
-        var button = event.target.closest("button.obs-go");
+        var button = event.target.closest("button[data-comune], button[data-service]");
         if (!button) return;
         if (button.dataset.comune) go.comune(button); else go.service(button);
     });

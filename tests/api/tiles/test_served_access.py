@@ -63,6 +63,35 @@ def open_served(page, url: str) -> None:
     page.wait_for_timeout(500)
 
 
+class Requests:
+    """The page's requests in flight, so a walk waits for the tiles a move asked for (Chromium
+    refuses new requests beyond a few hundred pending: ERR_INSUFFICIENT_RESOURCES)."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.pending: set = set()
+        self.handlers = {
+            "request": lambda request: self.pending.add(request),
+            "requestfinished": lambda request: self.pending.discard(request),
+            "requestfailed": lambda request: self.pending.discard(request),
+        }
+        for event, handler in self.handlers.items():
+            page.on(event, handler)
+
+    def settle(self, timeout_ms: int = 10_000) -> None:
+        """Wait until no request is in flight."""
+        for _ in range(timeout_ms // 50):
+            if not self.pending:
+                return
+            self.page.wait_for_timeout(50)
+        pytest.fail(f"requests still pending: {[r.url for r in self.pending][:3]}")
+
+    def close(self) -> None:
+        """Stop following the page's requests."""
+        for event, handler in self.handlers.items():
+            self.page.remove_listener(event, handler)
+
+
 def page_bytes(url: str) -> int:
     """The size of the page the API serves at `url` (rendered on first request)."""
     answer = httpx.get(url, timeout=300)
@@ -114,6 +143,7 @@ def test_every_comune_and_service_is_reachable_by_tab_and_opens(tiles_server_url
     else:
         pytest.fail("the map's list cannot be reached by Tab")
     page.keyboard.press("Enter")
+    requests = Requests(page)
     comuni, services = set(), set()
     for _ in range(len(drawn["municipalities"]) + len(drawn["services"]) + 5):
         page.keyboard.press("Tab")
@@ -122,16 +152,20 @@ def test_every_comune_and_service_is_reachable_by_tab_and_opens(tiles_server_url
             break
         name = page.evaluate("() => document.activeElement.textContent")
         page.keyboard.press("Enter")  # opens the entry on the map and in the selection box
+        requests.settle()
         popup = page.locator(".leaflet-popup-content").last  # the one closing fades out
         opened = popup.inner_text()
         assert opened.startswith(name), f"Enter on {name!r} opened {opened!r}"
         assert page.locator("#obs-selected").inner_text().startswith(name)
         comuni.add(focused["comune"])
         services.add(focused["service"])
+    requests.close()
     assert comuni - {None} == set(drawn["municipalities"])
     assert services - {None} == set(drawn["services"])
     screenshot(page, "served-napoli-coverage-list")
-    assert log.page_errors == [] and log.console_errors == [] and log.blocked == []
+    assert log.page_errors == [] and log.console_errors == [] and log.blocked == [], (
+        log.page_errors[:3], log.console_errors[:3]
+    )
 
 
 def test_the_served_map_has_its_summary_as_accessible_name(tiles_server_url, browser_page):
@@ -195,7 +229,7 @@ def test_clicking_a_service_on_the_tiles_opens_the_same_popup(tiles_server_url, 
         """(point) => { const p = window.observatoryMap.latLngToContainerPoint(point),
                                box = window.observatoryMap.getContainer().getBoundingClientRect();
                         return [box.left + p.x, box.top + p.y]; }""",
-        [float(button.get_attribute("data-lat")), float(button.get_attribute("data-lon"))],
+        [float(x) for x in button.get_attribute("data-point").split(",")],
     )
     page.mouse.click(x, y)
     page.locator(".leaflet-popup-content .service-name").last.wait_for()
