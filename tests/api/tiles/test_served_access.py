@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.maps.browser import offline_page, screenshot
-from tests.maps.test_access import FOCUSED_JS, axe_violations
+from tests.maps.test_access import axe_violations, walk_list_by_tab
 
 pytestmark = pytest.mark.browser
 
@@ -136,32 +136,21 @@ def test_every_comune_and_service_is_reachable_by_tab_and_opens(tiles_server_url
     open_served(page, f"{tiles_server_url}{NAPOLI_AREA}/coverage?tiles=false")
     drawn = page.evaluate(DRAWN_JS)
     assert len(drawn["municipalities"]) > 20 and len(drawn["services"]) > 10
-    for _ in range(80):  # from the top of the page to the list, by Tab only
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED_JS)["summary"]:
-            break
-    else:
-        pytest.fail("the map's list cannot be reached by Tab")
-    page.keyboard.press("Enter")
     requests = Requests(page)
-    comuni, services = set(), set()
-    for _ in range(len(drawn["municipalities"]) + len(drawn["services"]) + 5):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(FOCUSED_JS)
-        if not focused["list"]:
-            break
+
+    def opens(page) -> None:  # Enter opens the entry on the map and in the selection box
         name = page.evaluate("() => document.activeElement.textContent")
-        page.keyboard.press("Enter")  # opens the entry on the map and in the selection box
+        page.keyboard.press("Enter")
         requests.settle()
-        popup = page.locator(".leaflet-popup-content").last  # the one closing fades out
-        opened = popup.inner_text()
+        opened = page.locator(".leaflet-popup-content").last.inner_text()  # the other fades
         assert opened.startswith(name), f"Enter on {name!r} opened {opened!r}"
         assert page.locator("#obs-selected").inner_text().startswith(name)
-        comuni.add(focused["comune"])
-        services.add(focused["service"])
+
+    entries = len(drawn["municipalities"]) + len(drawn["services"])
+    comuni, services = walk_list_by_tab(page, entries, opens)
     requests.close()
-    assert comuni - {None} == set(drawn["municipalities"])
-    assert services - {None} == set(drawn["services"])
+    assert comuni == set(drawn["municipalities"])
+    assert services == set(drawn["services"])
     screenshot(page, "served-napoli-coverage-list")
     assert log.page_errors == [] and log.console_errors == [] and log.blocked == [], (
         log.page_errors[:3], log.console_errors[:3]
