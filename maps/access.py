@@ -10,6 +10,7 @@ fitted with the panel and the layer control beside the data, not over it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import folium
@@ -28,16 +29,22 @@ if TYPE_CHECKING:
     from maps.render import Choropleth
 
 OTHER_CATEGORY = "—"
+ACCESS_JS = (Path(__file__).parent / "templates" / "access.js").read_text(encoding="utf-8")
+"""The list's behaviour, shared by the standalone (folium) and the served (tiles) maps."""
 
 
 def _comuni_rows(comuni: gpd.GeoDataFrame, choropleth: Choropleth) -> list[dict[str, object]]:
-    """One row per comune: code, name, value text and a point inside it, by name."""
+    """One row per comune, by name: code, name, value text, a point inside it and its bounds
+    (south, west, north, east)."""
     values = choropleth.values or [""] * len(comuni)
     points = comuni.geometry.representative_point()
+    bounds = comuni.geometry.bounds.round(4).to_numpy().tolist()
     rows = [
-        {"code": int(code), "name": name, "value": value, "lat": round(point.y, 5),
-         "lon": round(point.x, 5)}
-        for code, name, value, point in zip(comuni.code, comuni.name, values, points, strict=True)
+        {"code": int(code), "name": name, "value": value,
+         "point": f"{point.y:.4f},{point.x:.4f}", "bounds": f"{south},{west},{north},{east}"}
+        for code, name, value, point, (west, south, east, north) in zip(
+            comuni.code, comuni.name, values, points, bounds, strict=True
+        )
     ]
     return sorted(rows, key=lambda row: str(row["name"]))
 
@@ -45,18 +52,46 @@ def _comuni_rows(comuni: gpd.GeoDataFrame, choropleth: Choropleth) -> list[dict[
 def _service_groups(
     services: pd.DataFrame, categories: dict[str, str], lang: str
 ) -> list[dict[str, object]]:
-    """Services by top-level category in taxonomy order, each by name with its comune."""
+    """Services by top-level category in taxonomy order, each by name with its comune and
+    point."""
     order = {code: i for i, code in enumerate(categories)}
     top = services.top_category.fillna(OTHER_CATEGORY)
     groups = []
     for code, group in sorted(services.groupby(top), key=lambda i: order.get(i[0], len(order))):
         rows = [
-            {"id": int(s.id), "name": s["name"], "comune": s.get("comune_name") or ""}
+            {"id": int(s.id), "name": s["name"], "comune": s.get("comune_name") or "",
+             "point": f"{s.lat:.5f},{s.lon:.5f}"}
             for _, s in group.sort_values("name").iterrows()
         ]
         title = categories.get(code, label("services", lang))
         groups.append({"title": f"{title} ({number(len(rows), lang)})", "services": rows})
     return groups
+
+
+def list_html(
+    comuni: gpd.GeoDataFrame,
+    choropleth: Choropleth,
+    services: pd.DataFrame,
+    categories: dict[str, str],
+    lang: str,
+) -> Markup:
+    """The list of a map's comuni (with its value) and services, and the selection box."""
+    return Markup(
+        TEMPLATES.get_template("access_list.html").render(
+            title=label(
+                "list_title", lang, comuni=number(len(comuni), lang),
+                services=number(len(services), lang),
+            ),
+            hint=label("list_hint", lang),
+            comuni_title=label("comuni", lang),
+            comune_header=label("comune", lang),
+            value_title=choropleth.value_title,
+            service_header=label("services", lang),
+            comuni=_comuni_rows(comuni, choropleth),
+            groups=_service_groups(services, categories, lang),
+            selected=label("selected", lang),
+        )
+    )
 
 
 class AccessibleList(MacroElement):
@@ -69,21 +104,8 @@ class AccessibleList(MacroElement):
             var map = {{ this._parent.get_name() }};
             var shapes = [{{ this.shapes|join(", ") }}];
             var clusters = [{{ this.clusters|join(", ") }}];
-            var container = map.getContainer();
-            container.setAttribute("role", "region");
-            container.setAttribute("aria-label", {{ this.summary|tojson }});
-            function padding() {
-                var panel = document.querySelector(".obs-panel");
-                var wide = panel && window.innerWidth > 2 * panel.offsetWidth + 100;
-                return {paddingTopLeft: [wide ? panel.offsetWidth + 30 : 10, 10],
-                        paddingBottomRight: [60, 10]};
-            }
-            {% if this.bounds %}
-            map.fitBounds({{ this.bounds|tojson }}, padding());
-            {% endif %}
-            var selected = document.getElementById("obs-selected");
+            {{ this.core }}
             var highlighted = null;
-            function show(html) { selected.innerHTML = html; }  // the map's own escaped HTML
             function findComune(code) {
                 var found = null;
                 shapes.forEach(function (group) {
@@ -104,38 +126,32 @@ class AccessibleList(MacroElement):
                 });
                 return found;
             }
-            function goComune(button) {
-                var found = findComune(Number(button.dataset.comune));
-                if (!found) return;
-                var props = found.layer.feature.properties;
-                var html = props.popup || props.tip;
-                if (!map.hasLayer(found.group)) map.addLayer(found.group);
-                if (highlighted) highlighted.group.resetStyle(highlighted.layer);
-                found.layer.setStyle({weight: 3, color: "#000000"});
-                found.layer.bringToFront();
-                highlighted = found;
-                var options = padding();
-                options.maxZoom = Math.max(map.getZoom(), 11);
-                options.animate = false;  // a marker chosen next must not meet a moving map
-                map.fitBounds(found.layer.getBounds(), options);
-                var point = [Number(button.dataset.lat), Number(button.dataset.lon)];
-                L.popup({maxWidth: 320}).setLatLng(point).setContent(html).openOn(map);
-                show(html);
-            }
-            function goService(button) {
-                var found = findService(Number(button.dataset.service));
-                if (!found) return;
-                if (!map.hasLayer(found.group)) map.addLayer(found.group);
-                found.group.zoomToShowLayer(found.marker, function () {
-                    found.marker.openPopup();
-                });
-                show(found.marker.getPopup().getContent());
-            }
-            document.querySelector(".obs-list").addEventListener("click", function (event) {
-                var button = event.target.closest("button.obs-go");
-                if (!button) return;
-                if (button.dataset.comune) goComune(button); else goService(button);
+            var access = obsAccessibleList(map, {{ this.summary|tojson }}, {
+                comune: function (button) {
+                    var found = findComune(Number(button.dataset.comune));
+                    if (!found) return;
+                    var props = found.layer.feature.properties;
+                    if (!map.hasLayer(found.group)) map.addLayer(found.group);
+                    if (highlighted) highlighted.group.resetStyle(highlighted.layer);
+                    found.layer.setStyle({weight: 3, color: "#000000"});
+                    found.layer.bringToFront();
+                    highlighted = found;
+                    access.fit(found.layer.getBounds());
+                    access.openAt(access.point(button), props.popup || props.tip);
+                },
+                service: function (button) {
+                    var found = findService(Number(button.dataset.service));
+                    if (!found) return;
+                    if (!map.hasLayer(found.group)) map.addLayer(found.group);
+                    found.group.zoomToShowLayer(found.marker, function () {
+                        found.marker.openPopup();
+                    });
+                    access.show(found.marker.getPopup().getContent());
+                }
             });
+            {% if this.bounds %}
+            map.fitBounds({{ this.bounds|tojson }}, access.padding());
+            {% endif %}
         })();
         {% endmacro %}
         """
@@ -161,23 +177,8 @@ class AccessibleList(MacroElement):
         self.clusters = [c.get_name() for c in children if isinstance(c, ServiceCluster)]
         fits = [c for c in children if isinstance(c, FitBounds)]
         self.bounds = fits[-1].bounds if fits else None
-        self.list_html = Markup(
-            TEMPLATES.get_template("access_list.html").render(
-                title=label(
-                    "list_title", lang, comuni=number(len(comuni), lang),
-                    services=number(len(services), lang),
-                ),
-                hint=label("list_hint", lang),
-                comuni_title=label("comuni", lang),
-                comune_header=label("comune", lang),
-                value_title=choropleth.value_title,
-                service_header=label("services", lang),
-                comuni=_comuni_rows(comuni, choropleth),
-                groups=_service_groups(services, categories, lang),
-                selected=label("selected", lang),
-            )
-        )
-
+        self.core = Markup(ACCESS_JS)
+        self.list_html = list_html(comuni, choropleth, services, categories, lang)
 
 def _is_comuni_layer(element: object) -> bool:
     """Whether `element` is a GeoJson layer of comuni (features with an ISTAT `code`)."""

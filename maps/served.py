@@ -3,8 +3,10 @@
 The standalone files of `maps render` carry every polygon and marker inline (about 1.5 MB
 for a region); a served page carries only what tiles cannot: the colour, tooltip and popup
 of each comune of the scope (the same choropleth and panel as the standalone map), the
-labels of the service popups, and the tile URLs. Leaflet and Leaflet.VectorGrid come from
-the API's own `/assets/maps/` (vendored from npm), so the page works with no internet.
+popup of each service (the standalone map's builder), the accessible list and summary
+(`maps.access`, shared with the standalone map), and the tile URLs. Leaflet and
+Leaflet.VectorGrid come from the API's own `/assets/maps/` (vendored from npm), so the page
+works with no internet.
 """
 
 from __future__ import annotations
@@ -16,20 +18,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from maps import data
+from maps.access import ACCESS_JS, list_html
 from maps.assets import SERVED_ASSETS, TEMPLATES
 from maps.labels import label
-from maps.layers import CATEGORY_COLORS, OTHER_CATEGORY
-from maps.render import Choropleth, MapInputs, base_panel
+from maps.layers import CATEGORY_COLORS, OTHER_CATEGORY, popup_html
+from maps.render import Choropleth, MapInputs, base_panel, map_summary
 from maps.simplify import main_land_bounds
 from observatory.geography import CREDIT
-from observatory.models import APPROXIMATE_PRECISIONS
-from observatory.tiles import SERVICE_DETAIL_ZOOM
 
 SCRIPTS = ("vendor/leaflet/dist/leaflet.js",
            "vendor/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js")
 STYLESHEETS = ("vendor/leaflet/dist/leaflet.css", "maps.css")
-POPUP_LABELS = ("organization", "address", "phone", "opening_hours", "languages", "example",
-                "services", "comuni", "areas", "osm")
+LAYER_LABELS = ("services", "areas")
 
 
 def choropleth(session: Session, inputs: MapInputs, kind: str) -> tuple[Choropleth, str, bool]:
@@ -52,8 +52,9 @@ def choropleth(session: Session, inputs: MapInputs, kind: str) -> tuple[Chorople
     return gap_choropleth(inputs, run, results), "gaps", False
 
 
-PIECE = re.compile(r"(?:<[^>]*>)+|[^<]+")
-"""A run of tags, or the text between two tags: the pieces tooltips and popups share."""
+PIECE = re.compile(r"(?:\s*<[^>]*>)+\s*|[^<]+")
+"""A run of tags (with the blank space around them), or the text between two tags: the
+pieces tooltips and popups share."""
 
 
 def pack(texts: list[str | None]) -> tuple[list[str], list[list[int] | None]]:
@@ -110,9 +111,16 @@ def render_served(session: Session, inputs: MapInputs, kind: str, root: str) -> 
     panel = base_panel(inputs, title_key, drawn.runs)
     panel.legend_title, panel.legend = drawn.legend_title, drawn.legend
     panel.notes += drawn.notes
+    panel.summary = map_summary(inputs, panel.title, drawn.figures)
+    panel.list_html = list_html(
+        inputs.comuni, drawn, inputs.services, inputs.categories, lang
+    )
     popups = drawn.popups or [None] * len(inputs.codes)
-    pieces, packed = pack([*drawn.tooltips, *popups])
-    tooltips, popups = packed[: len(inputs.codes)], packed[len(inputs.codes) :]
+    services = inputs.services
+    service_popups = [popup_html(s, lang, inputs.categories) for _, s in services.iterrows()]
+    pieces, packed = pack([*drawn.tooltips, *popups, *service_popups])
+    count = len(inputs.codes)
+    tooltips, popups = packed[:count], packed[count : 2 * count]
     comuni = {
         str(code): [color, tip, popup]
         for code, color, tip, popup in zip(
@@ -130,13 +138,16 @@ def render_served(session: Session, inputs: MapInputs, kind: str, root: str) -> 
         "comuniName": drawn.layer_name,
         "areas": sorted({code for code in inputs.comuni.area_code.dropna()}),
         "services": show_services,
-        "detailZoom": SERVICE_DETAIL_ZOOM,
         "servicesQuery": f"category={inputs.category}" if inputs.category else "",
         "codes": inputs.codes,
         "colors": colors,
         "other": OTHER_CATEGORY,
-        "approximate": {p: label(f"approximate_{p}", lang) for p in APPROXIMATE_PRECISIONS},
-        "labels": {key: label(key, lang) for key in POPUP_LABELS},
+        # each service's popup, as the standalone map's marker has it (same builder)
+        "servicePopups": dict(
+            zip(services.id.astype(int).astype(str), packed[2 * count :], strict=True)
+        ),
+        "summary": panel.summary,
+        "labels": {key: label(key, lang) for key in LAYER_LABELS},
         "osm": inputs.tiles,
         "credit": CREDIT,
     }
@@ -147,6 +158,7 @@ def render_served(session: Session, inputs: MapInputs, kind: str, root: str) -> 
         assets=[f"{root.rstrip('/')}{SERVED_ASSETS}/{path}" for path in SCRIPTS],
         stylesheets=[f"{root.rstrip('/')}{SERVED_ASSETS}/{path}" for path in STYLESHEETS],
         panel=TEMPLATES.get_template("panel.html").render(panel=panel),
+        access_js=ACCESS_JS,
         service_key=service_key(inputs, colors) if show_services else [],
         config=json.dumps(config, ensure_ascii=False, separators=(",", ":")).replace(
             "</", "<\\/"

@@ -8,7 +8,7 @@ control and the panel leave the area the map shows uncovered.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -93,6 +93,31 @@ def axe_violations(page) -> list[str]:
     return page.evaluate(AXE_JS, WCAG_TAGS)
 
 
+def walk_list_by_tab(
+    page, entries: int, on_entry: Callable[[object], None] | None = None
+) -> tuple[set[str], set[str]]:
+    """Tab from the top of the page to the map's list, open it by Enter, then Tab through its
+    entries (calling `on_entry(page)` on each); return the comuni and services reached."""
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_JS)["summary"]:
+            break
+    else:
+        pytest.fail("the map's list cannot be reached by Tab")
+    page.keyboard.press("Enter")
+    comuni, services = set(), set()
+    for _ in range(entries + 5):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_JS)
+        if not focused["list"]:
+            break
+        if on_entry is not None:
+            on_entry(page)
+        comuni.add(focused["comune"])
+        services.add(focused["service"])
+    return comuni - {None}, services - {None}
+
+
 def open_list_and_select(page) -> None:
     """Open the accessible list, then one comune and one service from it (by keyboard)."""
     page.locator(".obs-list > summary").focus()
@@ -130,23 +155,9 @@ def test_every_comune_and_service_is_reachable_by_tab(rendered, page):
     open_map(page, (rendered.out_dir / "campania/napoli/coverage.html").as_uri())
     on_map = page.evaluate(FEATURES_JS)
     assert len(on_map["comuni"]) > 20 and len(on_map["services"]) > 10
-    for _ in range(60):  # from the top of the page to the list, by Tab only
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED_JS)["summary"]:
-            break
-    else:
-        pytest.fail("the map's list cannot be reached by Tab")
-    page.keyboard.press("Enter")
-    comuni, services = set(), set()
-    for _ in range(len(on_map["comuni"]) + len(on_map["services"]) + 5):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(FOCUSED_JS)
-        if not focused["list"]:
-            break
-        comuni.add(focused["comune"])
-        services.add(focused["service"])
-    assert comuni - {None} == set(on_map["comuni"])
-    assert services - {None} == set(on_map["services"])
+    comuni, services = walk_list_by_tab(page, len(on_map["comuni"]) + len(on_map["services"]))
+    assert comuni == set(on_map["comuni"])
+    assert services == set(on_map["services"])
 
 
 def test_enter_on_a_list_entry_opens_the_feature_on_the_map(rendered, page):
