@@ -87,6 +87,17 @@ def test_region_page_is_light_and_draws_from_tiles_offline(tiles_server_url, bro
     assert log.page_errors == [] and log.console_errors == []
 
 
+CLICKABLE_COMUNE_JS = """() => {
+  for (const path of document.querySelectorAll('.leaflet-container path')) {
+    const box = path.getBoundingClientRect();
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    const hit = document.elementFromPoint(x, y);
+    if (box.width > 4 && hit && hit.tagName === 'path') return [x, y];
+  }
+  throw new Error('no comune shape can be clicked');
+}"""
+
+
 def test_missing_categories_page_is_light_and_opens_comune_popups(
     tiles_server_url, browser_page
 ):
@@ -102,7 +113,8 @@ def test_missing_categories_page_is_light_and_opens_comune_popups(
     )
     drawn = page.evaluate(LAYERS_JS)
     assert drawn["municipalities"]["paths"] >= 500 and "services" not in drawn
-    page.mouse.click(640, 450)
-    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    x, y = page.evaluate(CLICKABLE_COMUNE_JS)  # a comune's point no panel or control covers
+    page.mouse.click(x, y)
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=15_000)
     assert "<ul>" in popup.inner_html() or "<p>" in popup.inner_html()
     assert log.page_errors == [] and log.console_errors == [] and log.blocked == []
