@@ -180,8 +180,10 @@ def test_a_comune_entry_fits_the_map_to_it_and_highlights_it(tiles_server_url, b
                    return {zoom: map.getZoom(), center: b.contains([40.85, 14.27])}; }"""
     )
     assert view["zoom"] >= 10 and view["center"]
-    page.wait_for_load_state("networkidle")
-    assert page.locator(".leaflet-container path[stroke='#000000'][stroke-width='3']").count()
+    # the tiles of the new view load after the fit; the highlight is drawn on them
+    page.wait_for_selector(
+        ".leaflet-container path[stroke='#000000'][stroke-width='3']", timeout=20_000
+    )
 
 
 def test_a_service_popup_is_the_standalone_maps_popup(tiles_server_url, browser_page):
