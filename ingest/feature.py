@@ -23,6 +23,7 @@ from ingest import authority
 from ingest.columns import FIELDS, header_field
 from ingest.pipeline import IngestOptions, IngestReport, finish_run, ingest_table, start_run
 from ingest.read import Table
+from observatory import keys
 from observatory.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from observatory.keys import Operator
 
@@ -236,7 +237,7 @@ def _write(
     for key, value in (extra or {}).items():  # unmapped columns of the sheet stay in extra
         if key not in row and key != "unparsed" and isinstance(value, str):
             row[key], column_map[key] = value, "extra"
-    areas = None if operator.areas is None else set(operator.areas)
+    areas = keys.upload_areas(session, operator, None)
     options = IngestOptions(
         source=source,
         column_map=column_map,
@@ -329,15 +330,15 @@ def close(session: Session, operator: Operator, service_id: int) -> Written:
     """Close a service under the upload's authority, recorded as an ingest run; keep the row."""
     started = time.perf_counter()
     stored = _stored(session, service_id)
-    areas = None if operator.areas is None else set(operator.areas)
+    areas = keys.upload_areas(session, operator, None)
+    action = f"DELETE services/{service_id}"
     options = IngestOptions(
-        source=stored.source, allowed_areas=areas, key=operator,
-        file_name=f"DELETE services/{service_id}", source_key=stored.source_key,
+        source=stored.source, allowed_areas=areas, key=operator, file_name=action,
+        source_key=stored.source_key,
     )
     authority.claim_source(session, stored.source, operator, areas)
     if areas is not None:
         authority.check_service_within(session, stored.source, stored.source_key, areas)
-    action = f"DELETE services/{service_id}"
     run_id = start_run(session, action, hashlib.sha256(action.encode()).hexdigest(), options)
     session.execute(CLOSE_SQL, {"id": service_id, "run_id": run_id})
     counts = {"closed": 1}

@@ -10,7 +10,6 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from api.deps import get_session
 from api.main import create_app
 from observatory import db, geography, localdb
-from observatory.features.base import forget_counts
 from observatory.reference import store_reference
 from observatory.settings import get_settings
 from tests.clusters import throwaway_cluster
@@ -102,20 +100,6 @@ def load_seeded_data(
         for analysis in analyses:
             seed_analysis_run(conn, *analysis.split(":"))
     engine.dispose()
-
-
-@contextmanager
-def client_on(url: str) -> Iterator[TestClient]:
-    """A TestClient whose app (pool and sessions) uses the database of `url` (writes commit)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", url)
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        with TestClient(create_app()) as client:
-            yield client
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    forget_counts()  # the cached counts (per process, not per database) were of this one
 
 
 @pytest.fixture(scope="session")

@@ -98,11 +98,12 @@ def wait_until_answering(process: subprocess.Popen, url: str, within_s: float = 
 
 @contextmanager
 def app_client(database_url: str) -> Iterator[Any]:
-    """A TestClient whose app's pool opened on `database_url` (the settings put back after)."""
+    """A TestClient whose app (pool and sessions) uses `database_url`; settings put back."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
     from observatory import db
+    from observatory.features.base import forget_counts
     from observatory.settings import get_settings
 
     with pytest.MonkeyPatch.context() as patch:
@@ -117,6 +118,7 @@ def app_client(database_url: str) -> Iterator[Any]:
         yield test_client
     finally:
         test_client.__exit__(None, None, None)
+        forget_counts()  # the cached counts (per process, not per database) were of this one
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from observatory import geography
-from tests.conftest import client_on, create_database, drop_database, load_reference_data
+from tests.conftest import create_database, drop_database, load_reference_data
 from tests.factories import seed_services
-from tests.helpers import add_service
+from tests.helpers import add_service, app_client
 from tests.served import observatory_serve
 
 SEEDED = 600
@@ -93,7 +93,7 @@ def finder_db(geopop_south: geography.GeopopData) -> Iterator[Finder]:
 @pytest.fixture(scope="session")
 def finder_client(finder_db: Finder) -> Iterator[TestClient]:
     """A TestClient whose app's pool opened on the finder database."""
-    with client_on(finder_db.url) as client:
+    with app_client(finder_db.url) as client:
         yield client
 
 

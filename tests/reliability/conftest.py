@@ -12,7 +12,8 @@ from psycopg import sql
 from observatory import geography, localdb
 from observatory.db import libpq_url
 from tests.clusters import cluster_url, throwaway_cluster
-from tests.conftest import client_on, load_seeded_data
+from tests.conftest import load_seeded_data
+from tests.helpers import app_client
 
 WRITTEN_TABLES = ("service", "ingest_run", "ingest_rejection")
 
@@ -43,5 +44,5 @@ def live_cluster(geopop_south: geography.GeopopData) -> Iterator[localdb.LocalCl
 @pytest.fixture(scope="module")
 def cluster_client(live_cluster: localdb.LocalCluster) -> Iterator[TestClient]:
     """A TestClient whose app (pool and sessions) reads the throwaway cluster."""
-    with client_on(cluster_url(live_cluster)) as client:
+    with app_client(cluster_url(live_cluster)) as client:
         yield client

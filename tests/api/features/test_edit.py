@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from observatory import geography, keys
-from tests.conftest import client_on, create_database, drop_database, load_seeded_data
-from tests.helpers import assert_problem
+from tests.conftest import create_database, drop_database, load_seeded_data
+from tests.helpers import app_client, assert_problem
 from tests.reliability.conftest import fingerprint
 
 ITEMS = "/collections/services/items"
@@ -34,7 +34,7 @@ def edit_url(geopop_south: geography.GeopopData) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def edit_client(edit_url: str) -> Iterator[TestClient]:
     """A TestClient whose pool and sessions use the module's database (writes commit)."""
-    with client_on(edit_url) as client:
+    with app_client(edit_url) as client:
         yield client
 
 
