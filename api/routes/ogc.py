@@ -34,7 +34,7 @@ from api.responses import (
 )
 from api.routes.ogc_edit import CONFORMANCE as EDIT_CONFORMANCE
 from observatory import features, tiles
-from observatory.analysis.results import ensure_run
+from observatory.analysis.results import stored_or_computed
 from observatory.features import ItemsQuery, Provider, cql, queryables
 from observatory.features.crs import URIS, Crs
 
@@ -166,7 +166,7 @@ async def _resolved(request: Request, provider: Provider, analysis: AnalysisQuer
 
         def ensure() -> tuple[int, dict[str, Any]]:
             with app_session(request) as session:
-                run = ensure_run(session, params)
+                run = stored_or_computed(session, params, None, None)[0]
                 return run.id, dict(run.parameters or {})
 
         provider.run_id, provider.run_parameters = await run_in_threadpool(ensure)
