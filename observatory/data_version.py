@@ -9,7 +9,9 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-VERSION_SQL = text("SELECT version FROM data_version WHERE id = 1")
+VERSION_QUERY = "SELECT version FROM data_version WHERE id = 1"
+"""The query as text, for the async pool (psycopg) as for SQLAlchemy."""
+VERSION_SQL = text(VERSION_QUERY)
 
 
 def data_version(session: Session) -> int:

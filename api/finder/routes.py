@@ -20,6 +20,7 @@ from api.deps import ConnectionDep, app_session
 from api.finder import i18n, queries
 from api.finder.places import Places, load_places
 from api.finder.render import compressed, link, page, static_file
+from observatory.data_version import VERSION_QUERY
 from observatory.errors import InvalidInput, NotFound
 from observatory.pool import fetch_row
 
@@ -28,7 +29,6 @@ LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 APPROXIMATE = ("municipality", "postcode")
 SUGGEST_MAX_CHARS = 100
 MISSING_KEPT = 64  # regions and areas whose missing categories are kept per app
-DATA_VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 SAFE_URL = re.compile(r"^(https?://|www\.|[a-z0-9-]+\.[a-z]{2,})", re.IGNORECASE)
 
 
@@ -227,7 +227,7 @@ async def _missing(
     """Missing top-level categories per comune of a region or an area, from the stored
     coverage runs (`observatory.analysis.missing`, computed once per data version); kept
     per app until the data version changes; concurrent requests share one computation."""
-    row = await fetch_row(conn, DATA_VERSION_SQL, {})
+    row = await fetch_row(conn, VERSION_QUERY, {})
     key = (region, area, None if row is None else int(row[0]))
     kept = getattr(request.app.state, "finder_missing", None)
     if kept is None:
