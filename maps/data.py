@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
@@ -249,34 +249,6 @@ def runs(session: Session, ids: list[int]) -> list[Run]:
     return [_run(session.get_one(AnalysisRun, run_id)) for run_id in ids]
 
 
-VERSION_SQL = text(
-    """
-    SELECT s.n, s.updated,
-           (SELECT count(*) || ':' || COALESCE(sum(value), 0) || ':' || COALESCE(max(year), 0)
-            FROM population),
-           (SELECT max(id) FROM geography_load),
-           (SELECT md5(COALESCE(string_agg(area_code || ':' || municipality_code, ','
-                                           ORDER BY municipality_code), ''))
-            FROM area_municipality)
-    FROM (SELECT count(*) AS n, max(updated_at) AS updated FROM service) s
-    """
-)
-
-
-class DataVersion(NamedTuple):
-    """What a rendered map depends on: services, population, geography and areas.
-
-    A map's analysis is computed from these with the map's parameters, so the same version
-    and parameters give the same map.
-    """
-
-    services: int
-    services_updated_at: datetime | None
-    population: str
-    geography_load_id: int | None
-    areas_hash: str
-
-
-def data_version(session: Session) -> DataVersion:
-    """Read the current data version (a map rendered under another version is stale)."""
-    return DataVersion(*session.execute(VERSION_SQL).one())
+def data_date(session: Session) -> datetime | None:
+    """When the registry last changed (the newest `updated_at` of a service): the map's date."""
+    return session.execute(text("SELECT max(updated_at) FROM service")).scalar_one()

@@ -6,6 +6,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import folium
 import geopandas as gpd
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from maps import data
 from maps.access import AccessibleList
 from maps.assets import TEMPLATES, external_references, make_offline
-from maps.data import DataVersion, MapParameters, Run, Scope
+from maps.data import MapParameters, Run, Scope
 from maps.labels import LABELS, label, number
 from maps.layers import (
     add_area_layer,
@@ -73,7 +74,7 @@ class MapInputs:
     comuni: gpd.GeoDataFrame
     services: pd.DataFrame
     categories: dict[str, str]
-    version: DataVersion
+    data_date: datetime | None
 
     @property
     def category(self) -> str | None:
@@ -105,7 +106,7 @@ def load_inputs(
     found = data.services(session, [int(code) for code in comuni.code], params.category)
     labels = data.categories(session, lang)
     return MapInputs(
-        scope, params, lang, tiles, comuni, found, labels, data.data_version(session)
+        scope, params, lang, tiles, comuni, found, labels, data.data_date(session)
     )
 
 
@@ -145,8 +146,8 @@ def base_panel(inputs: MapInputs, kind: str, runs: list[Run]) -> Panel:
         (label("services", lang), number(len(inputs.services), lang)),
         (label("geography", lang), str(int(inputs.comuni.year.max()))),
     ]
-    if inputs.version.services_updated_at is not None:
-        facts.append((label("data_date", lang), f"{inputs.version.services_updated_at:%Y-%m-%d}"))
+    if inputs.data_date is not None:
+        facts.append((label("data_date", lang), f"{inputs.data_date:%Y-%m-%d}"))
     parameters: dict[str, str] = {}
     if len(runs) == 1:
         facts.append(
