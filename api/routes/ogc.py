@@ -209,7 +209,7 @@ async def items(
     unknown parameters are refused. `numberMatched` is always exact (README).
 
     The gaps-<category> collections take the analysis parameters (demand, year, catchment_km,
-    method, sigma_km, supply, threshold, percentile; defaults as `observatory analyze gaps`)
+    method, sigma_km, supply, threshold, percentile, as_of; defaults as `observatory analyze gaps`)
     and state them in the `parameters` member.
     """
     provider = await _resolved(

@@ -12,6 +12,11 @@ from observatory.errors import InvalidInput
 KINDS = ("density", "coverage", "access", "gaps")
 DEFAULT_CATCHMENT_KM = 20.0
 DEFAULT_DEMAND = "foreign_residents"
+QUERY_NAMES = frozenset(
+    {"demand", "year", "catchment_km", "method", "sigma_km", "supply", "threshold", "percentile",
+     "as_of"}
+)
+"""The analysis parameters as the API's query parameters name them (`api.analysis`)."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from psycopg import sql
 
+from observatory.analysis.parameters import QUERY_NAMES
 from observatory.features.base import ENVELOPE, REGION_CODE, Filter, ItemsQuery, Provider
 from observatory.freshness import STALE_SQL, stale_after_days
 from observatory.models import APPROXIMATE_PRECISIONS
@@ -261,10 +262,7 @@ class Gaps(Provider):
         "area": _area_filter("g.municipality_code"),
         "is_gap": Filter(SQL("g.is_gap = %(is_gap)s"), description="true: only the gaps"),
     }
-    extra_parameters: ClassVar[frozenset[str]] = frozenset(
-        {"demand", "year", "catchment_km", "method", "sigma_km", "supply", "threshold",
-         "percentile"}
-    )
+    extra_parameters: ClassVar[frozenset[str]] = QUERY_NAMES
     """The analysis parameters (`demand` is the analysis's, not the queryable's equality)."""
 
     def __init__(self, category_code: str) -> None:

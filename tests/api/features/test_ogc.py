@@ -300,6 +300,15 @@ def test_gaps_collection_serves_the_parameters_it_is_asked_for(api_client):
     assert_problem(api_client.get(path, params={"demand": "tourists"}), 400, "demand")
 
 
+def test_gaps_collections_accept_exactly_the_analysis_query_parameters():
+    import inspect
+
+    from api.analysis import AnalysisQuery
+    from observatory.analysis.parameters import QUERY_NAMES
+
+    assert set(inspect.signature(AnalysisQuery).parameters) == QUERY_NAMES
+
+
 def test_gaps_collection_id_ignores_case(api_client):
     body = api_client.get(f"/collections/gaps-{GAPS_CATEGORY.lower()}").json()
     assert body["id"] == f"gaps-{GAPS_CATEGORY}"
