@@ -6,9 +6,10 @@ with exactly them on the current data (computed on first request, stored, reused
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from api.params import parse_category
@@ -68,6 +69,16 @@ class AnalysisQuery:
             self.supply, self.threshold if gaps else None, self.percentile if gaps else None,
             year=self.year, as_of=self.as_of,
         )
+
+
+async def analysis_query(**values: Any) -> AnalysisQuery:
+    """`AnalysisQuery` as a dependency run on the event loop (a class is run on a thread)."""
+    return AnalysisQuery(**values)
+
+
+analysis_query.__signature__ = inspect.signature(AnalysisQuery)  # type: ignore[attr-defined]
+AnalysisDep = Annotated[AnalysisQuery, Depends(analysis_query)]
+"""The analysis parameters of a request, declared once (on `AnalysisQuery`)."""
 
 
 Category = Annotated[str | None, Query(

@@ -39,7 +39,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     a millisecond instead of tens: no such pause in the latency tail.
     """
     settings = get_settings()
-    app.state.pool = await open_pool(settings.sqlalchemy_url, settings.db_wait_s)
+    app.state.pool = await open_pool(
+        settings.sqlalchemy_url, settings.db_wait_s, settings.db_pool_size
+    )
     app.state.database_url = settings.sqlalchemy_url  # sync sessions of the analysis routes
     gc.collect()
     gc.freeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     upload_max_xlsx_ratio: int = _limit(100, "Highest compression ratio of a workbook member.")
     upload_max_seconds: float = _limit(300.0, "Longest wall time of an upload's ingest (s).")
     ingest_max_cell_chars: int = _limit(5_000, "Longest cell; a longer one rejects its row.")
+    db_pool_size: int = Field(
+        default_factory=lambda: max(2, os.cpu_count() or 1),
+        gt=0,
+        description="Most database connections of each API worker (default: the cores, at "
+        "least 2). More queries at once than the cores only share them: the latency tail grows.",
+    )
     db_wait_s: float = Field(
         default=10.0, gt=0, description="Longest wait of a request for a database connection (s)."
     )

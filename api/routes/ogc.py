@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.analysis import AnalysisQuery
+from api.analysis import AnalysisDep, AnalysisQuery
 from api.crs_params import BboxCrsDep, CrsDep
 from api.deps import ConnectionDep, app_session
 from api.html import HTML, render, wants_html
@@ -152,7 +152,6 @@ async def collections(request: Request, conn: ConnectionDep, f: FormatQuery = No
     return _respond(request, f, document, "Collections")
 
 
-AnalysisDep = Annotated[AnalysisQuery, Depends()]
 
 
 async def _resolved(request: Request, provider: Provider, analysis: AnalysisQuery) -> Provider:

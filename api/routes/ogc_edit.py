@@ -17,7 +17,6 @@ from api.responses import GEOJSON, JSON, json_response
 from api.upload_checks import check_declared_size
 from ingest import feature
 from observatory.errors import UnsupportedFileType
-from observatory.features.base import forget_counts
 
 router = APIRouter(tags=["OGC API - Features: edit services"])
 
@@ -123,9 +122,7 @@ async def _in_transaction(session: Any, write: Callable[[], feature.Written]) ->
 
     def run() -> dict[str, Any]:
         with session.begin():
-            written = write().to_dict()
-        forget_counts()
-        return written
+            return write().to_dict()
 
     return await run_in_threadpool(run)
 

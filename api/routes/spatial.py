@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.analysis import (
     AS_OF,
-    AnalysisQuery,
+    AnalysisDep,
     Area,
     Category,
     Demand,
@@ -157,7 +157,7 @@ async def missing(
 async def analysis_summary(
     request: Request,
     kind: Literal["density", "coverage", "access", "gaps"],
-    analysis: Annotated[AnalysisQuery, Depends()],
+    analysis: AnalysisDep,
     category: Category = None,
     by: Annotated[Literal["region", "province", "area"], Query(
         description="group the comuni per region, province or territorial area")] = "region",
@@ -202,7 +202,7 @@ async def analysis_summary(
 async def gaps_export(
     request: Request,
     category: str,
-    analysis: Annotated[AnalysisQuery, Depends()],
+    analysis: AnalysisDep,
     region: Region = None,
     area: Area = None,
     only_gaps: Annotated[bool, Query(description="false: every comune analysed")] = True,

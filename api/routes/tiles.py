@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from psycopg import sql
 
-from api.analysis import AnalysisQuery, Category
+from api.analysis import AnalysisDep, Category
 from api.deps import ConnectionDep, app_session
 from api.params import parse_category
 from api.responses import JSON, json_response, link
@@ -328,7 +328,7 @@ async def municipalities_tile(
     request: Request,
     conn: ConnectionDep,
     tile: TileIndex,
-    analysis: Annotated[AnalysisQuery, Depends()],
+    analysis: AnalysisDep,
     kind: Kind = "access",
     category: Category = None,
     if_none_match: IfNoneMatch = None,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from psycopg import AsyncConnection, sql
 
+from observatory.data_version import VERSION_QUERY
 from observatory.errors import InvalidInput, NotFound
 from observatory.features.crs import CRS84, Crs
 from observatory.pool import fetch_row
@@ -17,7 +18,6 @@ from observatory.temporal import Interval
 if TYPE_CHECKING:
     from observatory.features.cql import Condition
 
-COUNT_TTL_S = 10.0
 COUNT_CACHE_SIZE = 4096
 ENVELOPE = sql.SQL("ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
 SEGMENTS = 64
@@ -27,7 +27,9 @@ REGION_CODE = sql.SQL(
     "(SELECT code FROM region WHERE code::text = %(region)s OR lower(name) = lower(%(region)s))"
 )
 
-_counts: dict[tuple[Any, ...], tuple[float, int]] = {}
+_counts: dict[tuple[Any, ...], asyncio.Future[int]] = {}
+"""Counts per query shape, values and data version: exact while the version holds, and
+computed once per process however many requests ask at the same time."""
 _statements: dict[tuple[Any, ...], str] = {}
 
 Bbox = tuple[float, float, float, float]
@@ -132,7 +134,7 @@ class Page:
 
 
 def forget_counts() -> None:
-    """Drop the cached counts: this process just changed the data (an edit through the API)."""
+    """Drop the cached counts (a process that serves another database or event loop: tests)."""
     _counts.clear()
 
 
@@ -260,7 +262,8 @@ class Provider:
         A query narrowed to a place (bbox, circle, comune, area...) materialises its matching
         keys, whose rows are stored together, so the planner cannot walk the key past the
         rows the place rejects, and counts them in the same statement. Other queries let the
-        planner walk the key and count apart (cached); a short page needs no count.
+        planner walk the key and count apart, cached by the data version the page was read
+        at (read in the same statement); a short page needs no count.
         """
         conditions, params = self.conditions(query)
         fenced = query.bbox is not None or query.circle is not None
@@ -281,12 +284,12 @@ class Provider:
             conn, statement, {**params, "limit": query.limit, "offset": query.offset}
         )
         assert row is not None
-        features, returned, matched = row
+        features, returned, matched, version = row
         if matched is None:
             if 0 < returned < query.limit or (returned == 0 and query.offset == 0):
                 matched = query.offset + returned
             else:
-                matched = await self.count(conn, shape, conditions, params, source)
+                matched = await self.count(conn, (*shape, version), conditions, params, source)
         if matched == 0:
             await self.check_filter_values(conn, query)
         return Page(features, matched, returned)
@@ -339,12 +342,14 @@ class Provider:
         base = [self.base_condition] if self.base_condition is not None else []
         return sql.SQL(
             "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY {order}), "
-            "'') || ']', count(*), {matched} FROM {source} JOIN page ON {key} = page.k{base}"
+            "'') || ']', count(*), {matched}, {version} "
+            "FROM {source} JOIN page ON {key} = page.k{base}"
         ).format(
             keys=keys,
             order=page_order,
             feature=self.feature(crs=query.crs, only=query.properties),
             matched=sql.SQL("(SELECT count(*) FROM matched)" if fenced else "NULL::bigint"),
+            version=sql.SQL("NULL::bigint" if fenced else f"({VERSION_QUERY})"),
             source=source,
             key=self.key,
             base=where_clause(base),
@@ -358,33 +363,44 @@ class Provider:
         params: dict[str, Any],
         source: sql.Composable | None = None,
     ) -> int:
-        """How many features match, cached for COUNT_TTL_S seconds per query and values.
+        """How many features match; `shape` ends with the data version the page was read at.
 
-        A count of a history (`source` other than the collection's own) reads by its GiST
-        index on `valid`: one instant's versions lie together, but with few rounds the
-        planner costs that bitmap scan like reading every version (3-4x slower).
+        Cached per shape and values, so exact until the data change; requests asking at the
+        same time share one count. A count of a history (`source` other than the
+        collection's own) reads by its GiST index on `valid`: one instant's versions lie
+        together, but with few rounds the planner costs that bitmap scan like reading every
+        version (3-4x slower).
         """
         key = (shape, tuple((name, repr(value)) for name, value in params.items()))
-        now = time.monotonic()
-        cached = _counts.get(key)
-        if cached and cached[0] > now:
-            return cached[1]
+        pending = _counts.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        if len(_counts) >= COUNT_CACHE_SIZE:
+            _counts.clear()
+        pending = _counts[key] = asyncio.get_running_loop().create_future()
         statement = compiled(
-            ("count", *shape),
+            ("count", *shape[:-1]),
             lambda: sql.SQL("SELECT count(*) FROM {source}{where}").format(
                 source=source or self.source, where=where_clause(conditions)
             ),
         )
-        if source is None or source is self.source:
-            row = await fetch_row(conn, statement, params)
-        else:
-            async with conn.transaction():
-                await conn.execute("SET LOCAL enable_seqscan = off")
+        try:
+            if source is None or source is self.source:
                 row = await fetch_row(conn, statement, params)
+            else:
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL enable_seqscan = off")
+                    row = await fetch_row(conn, statement, params)
+        except BaseException as error:
+            del _counts[key]
+            if isinstance(error, Exception):
+                pending.set_exception(error)
+                pending.exception()  # retrieved: the waiting requests raise it too
+            else:
+                pending.cancel()
+            raise
         assert row is not None
-        if len(_counts) >= COUNT_CACHE_SIZE:
-            _counts.clear()
-        _counts[key] = (now + COUNT_TTL_S, row[0])
+        pending.set_result(row[0])
         return row[0]
 
     async def check_filter_values(self, conn: AsyncConnection, query: ItemsQuery) -> None:

@@ -255,6 +255,17 @@ def test_delete_closes_the_service_and_keeps_the_row(edit_client, edit_url, keys
     assert_problem(patched, 404)
 
 
+def test_number_matched_follows_a_change_made_elsewhere_at_once(edit_client, edit_url):
+    """A count is cached by data version, not for a while: a change committed by another
+    process (the CLI, the other worker) shows in the next page."""
+    service_id = _service_in(edit_url, "napoli", skip=7)
+    total = edit_client.get(ITEMS, params={"limit": 1}).json()["numberMatched"]
+    assert edit_client.get(ITEMS, params={"limit": 1}).json()["numberMatched"] == total
+    _sql(edit_url, "UPDATE service SET status = 'closed', closed_at = now() WHERE id = :id",
+         id=service_id)
+    assert edit_client.get(ITEMS, params={"limit": 1}).json()["numberMatched"] == total - 1
+
+
 def test_writes_need_a_key(edit_client, edit_url):
     service_id = _service_in(edit_url, "napoli")
     assert_problem(edit_client.delete(f"{ITEMS}/{service_id}"), 401)
