@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from observatory import db, geography, taxonomy
 from observatory.analysis.demand import load_municipalities
 from observatory.analysis.distances import Pairs, PointIndex
-from observatory.analysis.fca import default_sigma_km, two_step_fca
-from observatory.analysis.parameters import Parameters
+from observatory.analysis.fca import two_step_fca
+from observatory.analysis.parameters import Parameters, default_sigma_km
 from observatory.analysis.store import run_analysis
 from observatory.settings import get_settings
 from tests.factories import insert_services, random_points_in_comuni

@@ -125,7 +125,7 @@ def change(
     region: str | None = None, area: str | None = None,
 ) -> dict[str, Any]:
     """The change document: parameters, units, summary, per area, services and comuni."""
-    from observatory.analysis.store import resolve_scope
+    from observatory.analysis.runs import resolve_scope
 
     if not 0 < catchment_km <= 500:
         raise InvalidInput("catchment_km must be a number of km in (0, 500]")

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from observatory.analysis.demand import INDICATORS
+from observatory.analysis.parameters import INDICATORS
 from observatory.errors import InvalidInput
 from observatory.geography import loaded_year
 from observatory.text import slugify

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from observatory.analysis.store import resolve_scope
+from observatory.analysis.runs import resolve_scope
 from observatory.exports import write_export
 from observatory.taxonomy import check_category
 from observatory.temporal import canonical, parse_as_of, reading_history

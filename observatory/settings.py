@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     )
     map_cache_dir: Path | None = Field(
         default=None,
-        description="Folder where served maps are kept, shared by the workers "
+        description="Folder where served maps and gap files are kept, shared by the workers "
         "(default: <temp>/osservatorio-maps).",
     )
     trusted_proxies: list[str] = Field(

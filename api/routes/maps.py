@@ -16,14 +16,14 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
-from maps.cache import MapCache
 from maps.data import MapParameters, Scope, categories, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
+from observatory.page_cache import PageCache
 from observatory.taxonomy import check_category
 
 router = APIRouter(prefix="/maps", tags=["maps"])
-CACHE = MapCache()
+CACHE = PageCache()
 
 Kind = Literal["coverage", "gaps"]
 Lang = Annotated[Literal["it", "en"], Query(description="Label language.")]
@@ -112,19 +112,17 @@ def maps_index(
 def _map_response(
     session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
 ) -> Response:
-    from maps.publish import render_scope_map  # folium, geopandas, mapclassify: first map only
-
     params = options.params
     scope = resolve_scope(session, region, area)
     key = (scope.path, kind, params.key, options.lang, options.tiles, options.standalone)
     api_root = None if options.standalone else "../" * (3 if area else 2)  # from the page
-    page, etag = CACHE.page(
-        session,
-        key,
-        lambda: render_scope_map(
-            session, scope, kind, params, options.lang, options.tiles, api_root
-        ),
-    )
+
+    def render() -> str:
+        from maps.publish import render_scope_map  # folium, geopandas: first render only
+
+        return render_scope_map(session, scope, kind, params, options.lang, options.tiles, api_root)
+
+    page, etag = CACHE.page(session, key, render)
     session.commit()  # keep the run the map computed: the next request (any worker) reads it
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:

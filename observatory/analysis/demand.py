@@ -10,11 +10,11 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from observatory.analysis.parameters import INDICATORS
 from observatory.errors import InvalidInput
 from observatory.geography import loaded_year
 
 log = logging.getLogger(__name__)
-INDICATORS = ("residents", "foreign_residents")
 
 MUNICIPALITIES_SQL = """
 SELECT m.code, m.name, m.province_code, p.name AS province, m.region_code, r.name AS region,

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from observatory.analysis.distances import Pairs
+from observatory.analysis.parameters import METHODS
 from observatory.errors import InvalidInput
-
-METHODS = ("2sfca", "e2sfca")
 
 
 @dataclass(frozen=True)
@@ -24,11 +23,6 @@ class Accessibility:
     access: np.ndarray
     ratio: np.ndarray
     catchment_demand: np.ndarray
-
-
-def default_sigma_km(catchment_km: float) -> float:
-    """The Gaussian width used unless one is given: half the catchment."""
-    return catchment_km / 2
 
 
 def weights(pairs: Pairs, method: str, sigma_km: float | None) -> np.ndarray:

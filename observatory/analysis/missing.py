@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from observatory.analysis.demand import load_municipalities
 from observatory.analysis.parameters import Parameters
-from observatory.analysis.store import resolve_scope, run_analysis
+from observatory.analysis.runs import resolve_scope
+from observatory.analysis.store import run_analysis
 
 TOP_CATEGORIES_SQL = text(
     "SELECT code FROM service_category WHERE parent_code IS NULL ORDER BY position, code"

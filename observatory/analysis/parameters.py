@@ -10,6 +10,10 @@ from typing import Any
 from observatory.errors import InvalidInput
 
 KINDS = ("density", "coverage", "access", "gaps")
+INDICATORS = ("residents", "foreign_residents")
+"""The demand populations (`population.indicator`)."""
+METHODS = ("2sfca", "e2sfca")
+SUPPLIES = ("count", "capacity")
 DEFAULT_CATCHMENT_KM = 20.0
 DEFAULT_DEMAND = "foreign_residents"
 QUERY_NAMES = frozenset(
@@ -38,12 +42,8 @@ class Parameters:
     Kept as the instant in UTC (`2025-03-14T22:59:59.999999Z`), so equal instants hash equal."""
 
     def __post_init__(self) -> None:
-        """Refuse impossible values with a message that says which."""
-        # imported here: the CLI reads KINDS and the default catchment without numpy / pandas
-        from observatory.analysis.demand import INDICATORS
-        from observatory.analysis.fca import METHODS
-        from observatory.analysis.supply import SUPPLIES
-
+        """Refuse impossible values with a message that says which (no numpy or pandas:
+        the API checks and hashes parameters on every request)."""
         if self.kind not in KINDS:
             raise InvalidInput(f"unknown analysis {self.kind!r}: choose one of {KINDS}")
         if self.demand not in INDICATORS:
@@ -82,8 +82,6 @@ class Parameters:
     @property
     def effective_sigma_km(self) -> float | None:
         """The Gaussian width actually used (E2SFCA only): given, or half the catchment."""
-        from observatory.analysis.fca import default_sigma_km
-
         if self.method != "e2sfca":
             return None
         return self.sigma_km or default_sigma_km(self.catchment_km)
@@ -114,3 +112,8 @@ class Parameters:
         """SHA-256 of the canonical JSON of `as_dict()`."""
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def default_sigma_km(catchment_km: float) -> float:
+    """The Gaussian width used unless one is given: half the catchment."""
+    return catchment_km / 2

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from observatory.analysis.parameters import Parameters
 from observatory.models import AnalysisRun
+from observatory.page_cache import PageCache
 
 LEVELS = ("region", "province", "area")
 GROUPINGS = {
@@ -99,7 +100,7 @@ def stated(run: AnalysisRun, **scope: Any) -> dict[str, Any]:
 
 
 def _scope(session: Session, region: str | None, area: str | None) -> dict[str, Any]:
-    from observatory.analysis.store import resolve_scope
+    from observatory.analysis.runs import resolve_scope
 
     region_code, area_code = resolve_scope(session, region, area)
     return {"region": region_code, "area": area_code}
@@ -119,7 +120,7 @@ def stored_or_computed(
     session: Session, params: Parameters, region: str | None, area: str | None
 ) -> tuple[AnalysisRun, dict[str, Any]]:
     """The run of `params` and the scope's filter values: two reads when the run is stored."""
-    from observatory.analysis.store import current, find_run
+    from observatory.analysis.runs import current, find_run
 
     resolved, version, region_code = current(session, params, region, area)
     run = find_run(session, resolved, version) if resolved.year is not None else None
@@ -192,27 +193,27 @@ def gap_document(
     only_gaps: bool = False,
 ) -> tuple[AnalysisRun, bytes]:
     """The gap file of `params` (GeoJSON bytes), written as `observatory analyze gaps --out`."""
-    from observatory.analysis.report import run_export
-    from observatory.analysis.store import run_results
-    from observatory.exports import export_metadata, geojson_bytes
-
     run, scope = stored_or_computed(session, params, region, area)
-    key = (run.id, scope["region"], area, only_gaps)
-    if key not in _documents:
+
+    def write() -> str:
+        from observatory.analysis.report import run_export  # pandas: first file written only
+        from observatory.analysis.store import run_results
+        from observatory.exports import export_metadata, geojson_bytes
+
         results = run_results(session, run.id, region, area)
         frame, metadata = run_export(run, results, region, area)
         if only_gaps:
             frame = frame[frame["is_gap"].fillna(False).astype(bool)]
-        _documents[key] = geojson_bytes(frame, export_metadata(metadata))
-        while len(_documents) > DOCUMENTS_KEPT:
-            _documents.pop(next(iter(_documents)))
-    return run, _documents[key]
+        return geojson_bytes(frame, export_metadata(metadata)).decode()
+
+    key = ("gap-file", run.id, scope["region"], area, only_gaps)
+    document, _ = GAP_FILES.page(session, key, write)
+    return run, document.encode()
 
 
-# The last gap files written, per run and scope (a run never changes: a new data version
-# gives a new run id), so a repeated download is not rebuilt. Per process.
-DOCUMENTS_KEPT = 8
-_documents: dict[tuple[int, int | None, str | None, bool], bytes] = {}
+GAP_FILES = PageCache(size=8, suffix=".geojson")
+"""The gap files written, per run and scope, shared by the workers: a repeated download (on
+any worker) is read, not rebuilt."""
 
 
 def missing_categories(

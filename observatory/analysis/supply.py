@@ -12,11 +12,10 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from observatory.analysis.parameters import SUPPLIES
 from observatory.errors import InvalidInput
 from observatory.taxonomy import check_category
 from observatory.temporal import reading_history
-
-SUPPLIES = ("count", "capacity")
 
 SERVICES_SQL = """
 SELECT s.id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.capacity, s.municipality_code

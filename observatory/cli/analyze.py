@@ -56,7 +56,8 @@ def _analyze(params: Parameters, out: Path | None, region: str | None, area: str
     """Get (or compute) the run of `params`, print its summary and per-area table, export."""
     from observatory.analysis.report import write_run
     from observatory.analysis.results import missing_categories
-    from observatory.analysis.store import resolve_scope, run_analysis, run_results
+    from observatory.analysis.runs import resolve_scope
+    from observatory.analysis.store import run_analysis, run_results
     from observatory.db import new_session
     from observatory.geography import CREDIT
 

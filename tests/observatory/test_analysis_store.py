@@ -10,7 +10,7 @@ import shapely
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from observatory.analysis import store
+from observatory.analysis import runs, store
 from observatory.analysis.compute import compute
 from observatory.analysis.demand import load_municipalities
 from observatory.analysis.parameters import Parameters
@@ -45,9 +45,9 @@ def test_run_stores_one_row_per_comune_and_is_reused_on_the_same_data(with_servi
     assert run.snapshot["services"] == 200 and run.snapshot["geography_year"] == 2023
     assert store.run_analysis(session, params).id == run.id
     version = store.data_version(session)
-    assert store.find_run(session, store.resolved(session, params), version).id == run.id
+    assert runs.find_run(session, store.resolved(session, params), version).id == run.id
     other = Parameters("gaps", "SAN", catchment_km=10.0)
-    assert store.find_run(session, store.resolved(session, other), version) is None
+    assert runs.find_run(session, store.resolved(session, other), version) is None
     insert_services(session, pd.DataFrame({"lon": [14.25], "lat": [40.85],
                                            "municipality_code": [63049]}), "SAN-ASL", source="x")
     assert store.run_analysis(session, params).id != run.id
@@ -83,7 +83,7 @@ def test_run_results_for_a_region_and_summary_per_area(with_services):
 
 def test_unknown_area_or_category_is_not_found(session):
     with pytest.raises(NotFound):
-        store.resolve_scope(session, area="atlantide")
+        runs.resolve_scope(session, area="atlantide")
     with pytest.raises(NotFound):
         store.run_analysis(session, Parameters("density", "XYZ"))
 

@@ -1,5 +1,5 @@
-"""Rendered maps kept while the data version holds (any change of services, population,
-geography, areas or categories renders them again).
+"""Served pages (maps, gap files) kept while the data version holds (any change of services,
+population, geography, areas or categories renders them again).
 
 Two levels: an LRU in the worker's memory, and files in a folder the workers share
 (`MAP_CACHE_DIR`), so a page one worker rendered is read, not rendered, by the others. A file
@@ -34,11 +34,17 @@ def default_directory() -> Path:
     return get_settings().map_cache_dir or Path(tempfile.gettempdir()) / "osservatorio-maps"
 
 
-class MapCache:
-    """A small LRU of rendered pages over a shared folder, each valid for one data version."""
+class PageCache:
+    """A small LRU of rendered pages over a shared folder, each valid for one data version.
 
-    def __init__(self, size: int = 64, directory: Path | None = None) -> None:
+    `suffix` names the kind of page in the folder (`.html` maps, `.geojson` gap files).
+    """
+
+    def __init__(
+        self, size: int = 64, directory: Path | None = None, suffix: str = ".html"
+    ) -> None:
         self.size = size
+        self.suffix = suffix
         self._directory = directory
         self._pages: OrderedDict[Hashable, tuple[int, str, str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -71,7 +77,7 @@ class MapCache:
     def _read(self, key: Hashable, version: int) -> str | None:
         folder, stem = self._file(key)
         try:
-            return (folder / f"{stem}-{version}.html").read_text(encoding="utf-8")
+            return (folder / f"{stem}-{version}{self.suffix}").read_text(encoding="utf-8")
         except OSError:
             return None
 
@@ -83,9 +89,9 @@ class MapCache:
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{stem}-")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(page)
-            os.replace(temporary, folder / f"{stem}-{version}.html")
-            for old in folder.glob(f"{stem}-*.html"):
-                if old.name != f"{stem}-{version}.html":
+            os.replace(temporary, folder / f"{stem}-{version}{self.suffix}")
+            for old in folder.glob(f"{stem}-*{self.suffix}"):
+                if old.name != f"{stem}-{version}{self.suffix}":
                     old.unlink(missing_ok=True)
         except OSError:
             pass  # the folder is an optimisation: a page not written is rendered again
@@ -116,5 +122,5 @@ class MapCache:
         """Forget every page, in memory and in the folder."""
         with self._lock:
             self._pages.clear()
-        for old in self.directory.glob("*.html"):
+        for old in self.directory.glob(f"*{self.suffix}"):
             old.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""The map cache: one render per data version, however many requests or workers ask."""
+"""The page cache: one render per data version, however many requests or workers ask."""
 
 import threading
 import time
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from maps import cache
+from observatory import page_cache as cache
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def test_concurrent_requests_for_one_page_render_it_once(monkeypatch, tmp_path):
         time.sleep(0.2)
         return "<html></html>"
 
-    pages = cache.MapCache(directory=tmp_path)
+    pages = cache.PageCache(directory=tmp_path)
     results = []
     threads = [
         threading.Thread(target=lambda: results.append(pages.page(None, "k", render)))
@@ -41,7 +41,7 @@ def test_concurrent_requests_for_one_page_render_it_once(monkeypatch, tmp_path):
 def test_a_new_data_version_renders_again(monkeypatch, tmp_path):
     versions = iter([1, 2])
     monkeypatch.setattr(cache, "data_version", lambda session: next(versions))
-    pages = cache.MapCache(directory=tmp_path)
+    pages = cache.PageCache(directory=tmp_path)
     first = pages.page(None, "k", lambda: "one")
     second = pages.page(None, "k", lambda: "two")
     assert first[0] == "one" and second[0] == "two" and first[1] != second[1]
@@ -50,7 +50,7 @@ def test_a_new_data_version_renders_again(monkeypatch, tmp_path):
 
 def test_another_worker_reads_the_page_instead_of_rendering_it(monkeypatch, tmp_path):
     monkeypatch.setattr(cache, "data_version", lambda session: 7)
-    first_worker, second_worker = cache.MapCache(directory=tmp_path), cache.MapCache(
+    first_worker, second_worker = cache.PageCache(directory=tmp_path), cache.PageCache(
         directory=tmp_path
     )
     page, etag = first_worker.page(None, ("campania", "gaps"), lambda: "<p>mappa</p>")
