@@ -133,6 +133,20 @@ class Page:
     number_returned: int
 
 
+@dataclass(frozen=True)
+class ItemsPlan:
+    """The statement of an items request (SQL text and values) and what its count reuses."""
+
+    statement: str
+    values: dict[str, Any]
+    """Every value the statement binds (the filters', the page's limit and offset)."""
+    shape: tuple[Any, ...]
+    conditions: list[sql.Composable]
+    params: dict[str, Any]
+    """The filters' values alone (what the count binds, whatever the page)."""
+    source: sql.Composable
+
+
 def forget_counts() -> None:
     """Drop the cached counts (a process that serves another database or event loop: tests)."""
     _counts.clear()
@@ -173,6 +187,12 @@ class Provider:
     def source_of(self, query: ItemsQuery) -> sql.Composable:
         """The relation a query reads: `source`, or the state at its `datetime` (temporal)."""
         return self.source
+
+    def row_of(self, query: ItemsQuery) -> sql.Composable | None:
+        """A unique, indexed column of the rows of `source_of(query)` when the key alone finds
+        more rows than one (a history: every version of a feature); the page carries it and
+        its features are read by it. None: the key."""
+        return None
     enums: ClassVar[dict[str, sql.Composable]] = {}
     """Per property, a query of its allowed values as one array (the queryables' enum)."""
     extra_parameters: ClassVar[frozenset[str]] = frozenset()
@@ -265,6 +285,23 @@ class Provider:
         planner walk the key and count apart, cached by the data version the page was read
         at (read in the same statement); a short page needs no count.
         """
+        plan = self.plan(query)
+        row = await fetch_row(conn, plan.statement, plan.values)
+        assert row is not None
+        features, returned, matched, version = row
+        if matched is None:
+            if 0 < returned < query.limit or (returned == 0 and query.offset == 0):
+                matched = query.offset + returned
+            else:
+                matched = await self.count(
+                    conn, (*plan.shape, version), plan.conditions, plan.params, plan.source
+                )
+        if matched == 0:
+            await self.check_filter_values(conn, query)
+        return Page(features, matched, returned)
+
+    def plan(self, query: ItemsQuery) -> ItemsPlan:
+        """The one statement of `items` for `query`, with what its count needs."""
         conditions, params = self.conditions(query)
         fenced = query.bbox is not None or query.circle is not None
         fenced = fenced or any(self.filters[name].place for name in query.filters)
@@ -280,19 +317,8 @@ class Provider:
             ("items", query.crs.uri, *shape, query.sortby, query.properties),
             lambda: self._items_statement(conditions, fenced, query, source),
         )
-        row = await fetch_row(
-            conn, statement, {**params, "limit": query.limit, "offset": query.offset}
-        )
-        assert row is not None
-        features, returned, matched, version = row
-        if matched is None:
-            if 0 < returned < query.limit or (returned == 0 and query.offset == 0):
-                matched = query.offset + returned
-            else:
-                matched = await self.count(conn, (*shape, version), conditions, params, source)
-        if matched == 0:
-            await self.check_filter_values(conn, query)
-        return Page(features, matched, returned)
+        values = {**params, "limit": query.limit, "offset": query.offset}
+        return ItemsPlan(statement, values, shape, conditions, params, source)
 
     def _items_statement(
         self,
@@ -303,9 +329,12 @@ class Provider:
     ) -> sql.Composable:
         """The statement of `items` for these conditions, order, properties and CRS, on `source`.
 
-        The page carries the values it is sorted by (`s0`, `s1`...), then the key.
+        The page carries the values it is sorted by (`s0`, `s1`...), then the key, and the
+        row (`r`) when the key does not name one row of the source (`row_of`).
         """
-        sorts = [
+        row = self.row_of(query)
+        sorts = [] if row is None else [sql.SQL("{} AS r").format(row)]
+        sorts += [
             sql.SQL("{} AS {}").format(self.properties[name], sql.Identifier(f"s{i}"))
             for i, (name, _) in enumerate(query.sortby)
         ]
@@ -343,7 +372,7 @@ class Provider:
         return sql.SQL(
             "WITH {keys} SELECT '[' || coalesce(string_agg({feature}, ',' ORDER BY {order}), "
             "'') || ']', count(*), {matched}, {version} "
-            "FROM {source} JOIN page ON {key} = page.k{base}"
+            "FROM {source} JOIN page ON {joined}{base}"
         ).format(
             keys=keys,
             order=page_order,
@@ -351,7 +380,9 @@ class Provider:
             matched=sql.SQL("(SELECT count(*) FROM matched)" if fenced else "NULL::bigint"),
             version=sql.SQL("NULL::bigint" if fenced else f"({VERSION_QUERY})"),
             source=source,
-            key=self.key,
+            joined=sql.SQL("{} = page.k").format(self.key)
+            if row is None
+            else sql.SQL("{} = page.r").format(row),
             base=where_clause(base),
         )
 

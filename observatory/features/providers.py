@@ -130,9 +130,17 @@ class Services(Provider):
         """The current services, or those valid at the instant / during the interval."""
         if query.datetime is None:
             return self.source
-        if query.datetime.instant is not None:
-            return SQL("service_public_as_of(%(datetime_lo)s) s")
+        if query.datetime.instant is not None:  # service_public_as_of, as a view (0011)
+            return SQL(
+                "(SELECT * FROM service_public_version v WHERE v.valid @> %(datetime_lo)s) s"
+            )
         return SQL("service_public_during(%(datetime_lo)s, %(datetime_hi)s) s")
+
+    def row_of(self, query: ItemsQuery) -> sql.Composable | None:
+        """As of an instant, the version: a service's page reads its one valid version."""
+        if query.datetime is not None and query.datetime.instant is not None:
+            return SQL("s.version_id")
+        return None
 
 
 class Municipalities(Provider):
