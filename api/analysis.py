@@ -6,12 +6,12 @@ with exactly them on the current data (computed on first request, stored, reused
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
+from api.deps import on_event_loop
 from api.params import parse_category
 from observatory.analysis.parameters import DEFAULT_CATCHMENT_KM, DEFAULT_DEMAND, Parameters
 
@@ -71,13 +71,7 @@ class AnalysisQuery:
         )
 
 
-async def analysis_query(**values: Any) -> AnalysisQuery:
-    """`AnalysisQuery` as a dependency run on the event loop (a class is run on a thread)."""
-    return AnalysisQuery(**values)
-
-
-analysis_query.__signature__ = inspect.signature(AnalysisQuery)  # type: ignore[attr-defined]
-AnalysisDep = Annotated[AnalysisQuery, Depends(analysis_query)]
+AnalysisDep = Annotated[AnalysisQuery, Depends(on_event_loop(AnalysisQuery))]
 """The analysis parameters of a request, declared once (on `AnalysisQuery`)."""
 
 

@@ -55,7 +55,9 @@ class PageCache:
         """The shared folder (MAP_CACHE_DIR unless given)."""
         return self._directory or default_directory()
 
-    def _fresh(self, key: Hashable, version: int) -> tuple[str, str] | None:
+    def held(self, key: Hashable, version: int) -> tuple[str, str] | None:
+        """The page and ETag under `key` (a `full_key`) if held in memory for `version`: a
+        lookup without a session, for the event loop."""
         with self._lock:
             cached = self._pages.get(key)
             if cached is None or cached[0] != version:
@@ -96,20 +98,25 @@ class PageCache:
         except OSError:
             pass  # the folder is an optimisation: a page not written is rendered again
 
+    @staticmethod
+    def full_key(session: Session, key: Hashable) -> Hashable:
+        """The key `page` keeps `key` under for the session's database."""
+        return (database_of(session), key)
+
     def page(self, session: Session, key: Hashable, render: Callable[[], str]) -> tuple[str, str]:
         """The page for `key` and its ETag, rendered again only when the data changed.
 
         Requests for a page being rendered wait for that render instead of starting their own.
         """
         version = data_version(session)
-        key = (database_of(session), key)
-        if (found := self._fresh(key, version)) is not None:
+        key = self.full_key(session, key)
+        if (found := self.held(key, version)) is not None:
             return found
         etag = '"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
         with self._lock:
             rendering = self._rendering.setdefault(key, threading.Lock())
         with rendering:
-            if (found := self._fresh(key, version)) is not None:
+            if (found := self.held(key, version)) is not None:
                 return found
             page = self._read(key, version)
             if page is None:

@@ -9,17 +9,22 @@ a worker starts, so a worker answers its health check soon after it starts.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
+from api.deps import SessionDep, app_session, on_event_loop
 from maps.data import MapParameters, Scope, categories, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
+from observatory.data_version import VERSION_QUERY
 from observatory.page_cache import PageCache
+from observatory.pool import fetch_row
 from observatory.taxonomy import check_category
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -70,7 +75,7 @@ class MapOptions:
         )
 
 
-MapOptionsDep = Annotated[MapOptions, Depends()]
+MapOptionsDep = Annotated[MapOptions, Depends(on_event_loop(MapOptions))]
 
 
 @router.get("/", response_class=HTMLResponse, summary="Index of the maps of every region and area")
@@ -109,9 +114,10 @@ def maps_index(
     return HTMLResponse(index_html(rows, lang, names, category_links, subtitle))
 
 
-def _map_response(
-    session: SessionDep, region: str, area: str | None, kind: Kind, options: MapOptions
-) -> Response:
+def _rendered(
+    session: Session, region: str, area: str | None, kind: Kind, options: MapOptions
+) -> tuple[Hashable, str, str]:
+    """The page of a map (rendered, or read from the shared folder), its ETag and cache key."""
     params = options.params
     scope = resolve_scope(session, region, area)
     key = (scope.path, kind, params.key, options.lang, options.tiles, options.standalone)
@@ -124,21 +130,55 @@ def _map_response(
 
     page, etag = CACHE.page(session, key, render)
     session.commit()  # keep the run the map computed: the next request (any worker) reads it
+    return CACHE.full_key(session, key), page, etag
+
+
+async def _map_response(
+    request: Request, region: str, area: str | None, kind: Kind, options: MapOptions
+) -> Response:
+    """A map page: from this worker's memory on the event loop when it holds the page for the
+    current data version (one read of the version), else rendered or read on a thread."""
+    asked = (
+        request.app.state.database_url, region, area, kind, options.params.key, options.lang,
+        options.tiles, options.standalone,
+    )
+    found = None
+    if (key := _KEYS.get(asked)) is not None:
+        async with request.app.state.pool.connection() as conn:
+            row = await fetch_row(conn, VERSION_QUERY, {})
+        found = CACHE.held(key, row[0]) if row is not None else None
+    if found is None:
+
+        def read() -> tuple[str, str]:
+            with app_session(request) as session:
+                full_key, page, etag = _rendered(session, region, area, kind, options)
+            if len(_KEYS) >= CACHE.size:
+                _KEYS.clear()
+            _KEYS[asked] = full_key
+            return page, etag
+
+        found = await run_in_threadpool(read)
+    page, etag = found
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)
     return HTMLResponse(page, headers=headers)
 
 
+_KEYS: dict[tuple[Any, ...], Hashable] = {}
+"""The page-cache key of each map request as asked (region as written, options), once a
+request resolved it: the next ask finds the page without a session or a thread."""
+
+
 @router.get("/{region}/{kind}", response_class=HTMLResponse, summary="Map of a region")
-def region_map(session: SessionDep, region: str, kind: Kind, options: MapOptionsDep) -> Response:
+async def region_map(request: Request, region: str, kind: Kind, options: MapOptionsDep) -> Response:
     """The coverage or gap map of a region (name, slug or ISTAT code)."""
-    return _map_response(session, region, None, kind, options)
+    return await _map_response(request, region, None, kind, options)
 
 
 @router.get("/{region}/{area}/{kind}", response_class=HTMLResponse, summary="Map of an area")
-def area_map(
-    session: SessionDep, region: str, area: str, kind: Kind, options: MapOptionsDep
+async def area_map(
+    request: Request, region: str, area: str, kind: Kind, options: MapOptionsDep
 ) -> Response:
     """The coverage or gap map of a territorial area of a region."""
-    return _map_response(session, region, area, kind, options)
+    return await _map_response(request, region, area, kind, options)
