@@ -1,8 +1,9 @@
 """API requests/s and latency beside tipg, both serving the same 100k-service table.
 
 Both servers run under uvicorn with 2 workers (httptools, uvloop, no access log) on loopback;
-wrk measures each request type at concurrency 1 and 8, alternating the two servers, and the
-median of the runs is reported. Targets (issue 5): at least the better of tipg's and
+wrk measures each request type at concurrency 1 and 8, alternating the two servers (each run
+starts once the database has finished the queries of the previous one), and the median of the
+runs is reported. Targets (issue 5): at least the better of tipg's and
 pygeoapi's published figures on every type, and p99 under 60 ms at concurrency 8. The bbox
 request asks for 10 features, the default page of tipg and pygeoapi that the issue's bbox
 figures imply (they are 3x their limit=100 figures); the same bbox with limit=100 is measured
@@ -183,14 +184,32 @@ def prepare(url: str) -> None:
     engine.dispose()
 
 
-def measure(servers: dict[str, str]) -> dict[tuple[str, str, int], tuple[float, float, float]]:
-    """Median requests/s, p50, p99 per request type, server and concurrency."""
+def settle(url: str, limit_s: float = 120) -> None:
+    """Wait until the database runs no query of the servers: a request wrk gave up on at the
+    end of a run (a tipg z8 tile takes seconds) must not run during the next server's run."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    deadline = time.monotonic() + limit_s
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'active' AND pid <> pg_backend_pid()"
+        )).scalar():
+            time.sleep(0.1)
+    engine.dispose()
+
+
+def measure(
+    servers: dict[str, str], url: str
+) -> dict[tuple[str, str, int], tuple[float, float, float]]:
+    """Median requests/s, p50, p99 per request type, server and concurrency; each run starts
+    once the database is idle."""
     runs: dict[tuple[str, str, int], list[tuple[float, float, float]]] = {}
     for name, (ours, theirs, _) in REQUESTS.items():
         paths = {"osservatorio": ours, "tipg": theirs}
         for server, path in paths.items():
             if path:
                 wrk(servers[server] + path, 8, 1)
+                settle(url)
         for connections in CONCURRENCY:
             for _ in range(RUNS):
                 for server, path in paths.items():
@@ -199,6 +218,7 @@ def measure(servers: dict[str, str]) -> dict[tuple[str, str, int], tuple[float, 
                         runs.setdefault(key, []).append(
                             wrk(servers[server] + path, connections, SECONDS)
                         )
+                        settle(url)
     return {
         key: tuple(statistics.median(r[i] for r in results) for i in range(3))
         for key, results in runs.items()
@@ -270,7 +290,7 @@ def main() -> None:
             servers = {"osservatorio": ours_url, "tipg": tipg_url}
             sizes = body_sizes(servers)
             before = os.getloadavg()[0]
-            results = measure(servers)
+            results = measure(servers, url)
             after = os.getloadavg()[0]
         report(results, sizes, (before, after))
 
