@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Iterable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine
@@ -16,6 +18,16 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def migration(filename: str) -> ModuleType:
+    """An earlier migration as a module, by its file name: a later one reuses its SQL."""
+    path = MIGRATIONS_DIR / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def copy_rows(session: Session, sql: str, rows: Iterable[tuple]) -> None:

@@ -12,14 +12,13 @@ Revision ID: 0007_public_geom
 Revises: 0005_service_public
 """
 
-import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
 from sqlalchemy import text
+
+from observatory.db import migration
 
 revision = "0007_public_geom"
 down_revision = "0006_upload_authority"
@@ -99,16 +98,6 @@ FROM service s
 """  # noqa: S608 (built from the constants above)
 
 
-def _previous() -> ModuleType:
-    """The migration this one revises (its view comes back on downgrade)."""
-    path = Path(__file__).with_name("0005_service_public.py")
-    spec = importlib.util.spec_from_file_location("migration_0005", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @contextmanager
 def _view_replaced(create: str) -> Iterator[None]:
     """Drop and recreate `service_public`, keeping the roles that could read it."""
@@ -137,7 +126,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Back to the view computing the point itself."""
-    with _view_replaced(_previous().SERVICE_PUBLIC):
+    with _view_replaced(migration("0005_service_public.py").SERVICE_PUBLIC):
         op.execute("DROP FUNCTION category_and_children(text)")
         op.execute("DROP TRIGGER municipality_updated ON municipality")
         op.execute("DROP TRIGGER municipality_inserted ON municipality")

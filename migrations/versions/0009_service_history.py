@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from observatory.db import migration
+
 revision = "0009_service_history"
 down_revision = "0008_data_version"
 branch_labels = None
@@ -235,14 +237,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER service_lifecycle ON service")
     op.execute("DROP FUNCTION service_lifecycle()")
     # a view loses columns only by being recreated (0007's text, its readers kept)
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).with_name("0007_public_geom.py")
-    spec = importlib.util.spec_from_file_location("migration_0007", path)
-    assert spec is not None and spec.loader is not None
-    previous = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(previous)
+    previous = migration("0007_public_geom.py")
     with previous._view_replaced(previous.SERVICE_PUBLIC):
         pass
     op.execute("ALTER TABLE service DROP CONSTRAINT ck_service_status")

@@ -17,11 +17,9 @@ Revision ID: 0011_history_covering
 Revises: 0010_sort_index
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from observatory.db import migration
 
 revision = "0011_history_covering"
 down_revision = "0010_sort_index"
@@ -38,16 +36,6 @@ INDEXES = {
 }
 
 
-def _history() -> ModuleType:
-    """Migration 0009, whose `public_select` says what the public see of a version."""
-    path = Path(__file__).with_name("0009_service_history.py")
-    spec = importlib.util.spec_from_file_location("migration_0009", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     for name, (new, _) in INDEXES.items():
         op.execute(f"DROP INDEX {name}")
@@ -57,7 +45,7 @@ def upgrade() -> None:
         "CREATE INDEX ix_service_version_valid_geom ON service_version "
         "USING gist (valid, public_geom)"
     )
-    public = _history().public_select("service_version s", "service_id")
+    public = migration("0009_service_history.py").public_select("service_version s", "service_id")
     op.execute(
         "CREATE VIEW service_public_version AS "
         + public.replace("\nFROM ", ", s.valid, s.version_id\nFROM ", 1)
