@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Header, Query
 
 from api.params import bbox_query
 from observatory.errors import InvalidInput
 from observatory.features import Bbox
-from observatory.features.crs import URIS, Crs, parse_crs, to_xy
+from observatory.features.crs import URIS, Crs, parse_content_crs, parse_crs, to_xy
 
 CRS_DESCRIPTION = (
     "CRS of the returned geometries (default CRS84, longitude, latitude), by URI or short "
@@ -69,5 +69,22 @@ async def bbox_crs_query(
     return (minx, miny, maxx, maxy), crs
 
 
+async def content_crs_header(
+    content_crs: Annotated[
+        str | None,
+        Header(
+            alias="Content-Crs",
+            description="CRS of the body's geometry (default CRS84, longitude, latitude), a "
+            "URI in angle brackets or a short form: " + ", ".join(URIS) + "; coordinates in "
+            "its axis order (EPSG:4326 latitude, longitude; EPSG:6708 northing, easting)",
+            examples=["<http://www.opengis.net/def/crs/EPSG/0/32633>"],
+        ),
+    ] = None,
+) -> Crs:
+    """The CRS a write's body is written in; 400 naming an unsupported one."""
+    return parse_content_crs(content_crs)
+
+
 CrsDep = Annotated[Crs, Depends(crs_query)]
+ContentCrsDep = Annotated[Crs, Depends(content_crs_header)]
 BboxCrsDep = Annotated[tuple[Bbox | None, Crs], Depends(bbox_crs_query)]

@@ -25,6 +25,7 @@ from ingest.pipeline import IngestOptions, IngestReport, finish_run, ingest_tabl
 from ingest.read import Table
 from observatory import keys
 from observatory.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from observatory.features.crs import CRS84, Crs, to_lon_lat
 from observatory.keys import Operator
 
 ITEM_NAMES = {
@@ -105,8 +106,8 @@ def parse_body(body: bytes, patch: bool = False) -> dict[str, Any]:
     return document
 
 
-def _point(geometry: Any) -> tuple[float, float] | None:
-    """Longitude, latitude of a GeoJSON Point (CRS84); None for null."""
+def _point(geometry: Any, crs: Crs) -> tuple[float, float] | None:
+    """Longitude, latitude of a GeoJSON Point written in `crs` (its axis order); None for null."""
     if geometry is None:
         return None
     coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
@@ -120,10 +121,9 @@ def _point(geometry: Any) -> tuple[float, float] | None:
             for c in coordinates
         )
     ):
-        raise InvalidInput(
-            "geometry must be a GeoJSON Point [longitude, latitude] in CRS84, or null"
-        )
-    return coordinates[0], coordinates[1]
+        axes = "[longitude, latitude]" if crs is CRS84 else f"in {crs.uri} ({crs.label})"
+        raise InvalidInput(f"geometry must be a GeoJSON Point {axes}, or null")
+    return to_lon_lat((coordinates[0], coordinates[1]), crs)
 
 
 def _field(name: str) -> str:
@@ -200,15 +200,15 @@ def stored_fields(row: Any) -> dict[str, Any]:
     return fields
 
 
-def _apply_point(fields: dict[str, Any], document: dict[str, Any]) -> None:
-    """The document's geometry (when it has one) as the lon and lat fields."""
+def _apply_point(fields: dict[str, Any], document: dict[str, Any], crs: Crs) -> None:
+    """The document's geometry (when it has one, written in `crs`) as the lon and lat fields."""
     if "geometry" not in document:
         return
     if {"lon", "lat"} & set(to_fields(document.get("properties") or {})[0]):
         raise InvalidInput("give the point once: as the geometry, not also as lat/lon")
     fields.pop("lon", None)
     fields.pop("lat", None)
-    point = _point(document["geometry"])
+    point = _point(document["geometry"], crs)
     if point is not None:
         fields["lon"], fields["lat"] = point
 
@@ -261,15 +261,16 @@ def _write(
     return report
 
 
-def create(session: Session, operator: Operator, body: bytes) -> Written:
-    """A new service from a Feature; `source` defaults to the key's own (api-<prefix>)."""
+def create(session: Session, operator: Operator, body: bytes, crs: Crs = CRS84) -> Written:
+    """A new service from a Feature whose geometry is in `crs`; `source` defaults to the key's
+    own (api-<prefix>)."""
     document = parse_body(body)
     properties = document["properties"]
     source = properties.get("source") or f"{API_SOURCE_PREFIX}{operator.key_prefix}"
     if not isinstance(source, str):
         raise InvalidInput("property 'source' must be text")
     fields, names = to_fields(properties)
-    _apply_point(fields, document)
+    _apply_point(fields, document, crs)
     report = _write(session, operator, fields, names, source, "POST services", body)
     if report.counts["inserted"] != 1:
         found = session.execute(NEW_ID_SQL, {"run_id": report.run_id}).scalar()
@@ -290,7 +291,9 @@ def _same_source(properties: dict[str, Any], stored: Any) -> None:
         )
 
 
-def replace(session: Session, operator: Operator, service_id: int, body: bytes) -> Written:
+def replace(
+    session: Session, operator: Operator, service_id: int, body: bytes, crs: Crs = CRS84
+) -> Written:
     """Replace every field of a service with the Feature's (private_fields, is_example kept)."""
     document = parse_body(body)
     stored = _stored(session, service_id)
@@ -298,7 +301,7 @@ def replace(session: Session, operator: Operator, service_id: int, body: bytes) 
     fields, names = to_fields(document["properties"])
     for name in KEPT_UNLESS_GIVEN:
         fields.setdefault(name, getattr(stored, name))
-    _apply_point(fields, document)
+    _apply_point(fields, document, crs)
     report = _write(
         session, operator, fields, names, stored.source, f"PUT services/{service_id}", body,
         stored.source_key,
@@ -306,7 +309,9 @@ def replace(session: Session, operator: Operator, service_id: int, body: bytes) 
     return Written(service_id, report)
 
 
-def patch(session: Session, operator: Operator, service_id: int, body: bytes) -> Written:
+def patch(
+    session: Session, operator: Operator, service_id: int, body: bytes, crs: Crs = CRS84
+) -> Written:
     """Apply a JSON merge patch (RFC 7396) of the Feature: null removes a field."""
     document = parse_body(body, patch=True)
     stored = _stored(session, service_id)
@@ -318,7 +323,7 @@ def patch(session: Session, operator: Operator, service_id: int, body: bytes) ->
             fields.pop(target, None)
         else:
             fields[target] = value
-    _apply_point(fields, document)
+    _apply_point(fields, document, crs)
     report = _write(
         session, operator, fields, names, stored.source, f"PATCH services/{service_id}", body,
         stored.source_key, stored.extra,

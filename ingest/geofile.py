@@ -17,6 +17,7 @@ import orjson
 from ingest.columns import GEOMETRY_LAT, GEOMETRY_LON
 from ingest.read import SQLITE_MAGIC, Reading, Table, cell_text
 from ingest.record import Reason
+from observatory.features.crs import lon_lat_transformer
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -318,16 +319,12 @@ def _layer(
 
 def _transformer(epsg: int, reading: Reading) -> Callable[[float, float], Point]:
     """Lon/lat from the layer's EPSG code."""
-    if epsg == 4326:
-        return lambda x, y: (x, y)
-    from pyproj import CRS, Transformer
     from pyproj.exceptions import CRSError
 
     try:
-        transformer = Transformer.from_crs(CRS.from_epsg(epsg), 4326, always_xy=True)
+        return lon_lat_transformer(epsg)
     except CRSError as error:
         raise reading.fail(f"unknown coordinate system EPSG:{epsg}") from error
-    return transformer.transform
 
 
 def gpkg_geometry(blob: bytes) -> BaseGeometry | None:

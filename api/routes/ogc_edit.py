@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.crs_params import ContentCrsDep
 from api.deps import OperatorDep, SessionDep
 from api.responses import GEOJSON, JSON, json_response
 from api.upload_checks import check_declared_size
@@ -61,8 +62,8 @@ FEATURE_SCHEMA: dict[str, Any] = {
         "geometry": {
             "type": "object",
             "nullable": True,
-            "description": "a Point [longitude, latitude] in CRS84, or null to place it by "
-            "its address or comune",
+            "description": "a Point in the CRS the Content-Crs header names (default CRS84: "
+            "[longitude, latitude]), or null to place it by its address or comune",
             "properties": {
                 "type": {"type": "string", "enum": ["Point"]},
                 "coordinates": {"type": "array", "items": {"type": "number"}},
@@ -135,7 +136,7 @@ async def _in_transaction(session: Any, write: Callable[[], feature.Written]) ->
     openapi_extra=_body([GEOJSON, JSON], EXAMPLE, FEATURE_SCHEMA),
 )
 async def create_service(
-    request: Request, session: SessionDep, operator: OperatorDep
+    request: Request, session: SessionDep, operator: OperatorDep, crs: ContentCrsDep
 ) -> Response:
     """Create a service from a Feature, with the upload's validation and key authority.
 
@@ -143,7 +144,7 @@ async def create_service(
     service of the source already stored is a conflict (409): replace it instead.
     """
     body = await _read(request, (GEOJSON, JSON))
-    written = await _in_transaction(session, lambda: feature.create(session, operator, body))
+    written = await _in_transaction(session, lambda: feature.create(session, operator, body, crs))
     location = f"{str(request.base_url).rstrip('/')}{ITEMS}/{written['id']}"
     response = json_response(written, status=201)
     response.headers["Location"] = location
@@ -157,13 +158,17 @@ async def create_service(
     openapi_extra=_body([GEOJSON, JSON], EXAMPLE, FEATURE_SCHEMA),
 )
 async def replace_service(
-    request: Request, feature_id: ServiceId, session: SessionDep, operator: OperatorDep
+    request: Request,
+    feature_id: ServiceId,
+    session: SessionDep,
+    operator: OperatorDep,
+    crs: ContentCrsDep,
 ) -> Response:
     """Replace every field of the service (its source, private_fields, is_example kept)."""
     body = await _read(request, (GEOJSON, JSON))
     return json_response(
         await _in_transaction(
-            session, lambda: feature.replace(session, operator, feature_id, body)
+            session, lambda: feature.replace(session, operator, feature_id, body, crs)
         )
     )
 
@@ -179,12 +184,18 @@ async def replace_service(
     ),
 )
 async def patch_service(
-    request: Request, feature_id: ServiceId, session: SessionDep, operator: OperatorDep
+    request: Request,
+    feature_id: ServiceId,
+    session: SessionDep,
+    operator: OperatorDep,
+    crs: ContentCrsDep,
 ) -> Response:
     """Change the fields the patch names (null removes one); the others stay as stored."""
     body = await _read(request, (MERGE_PATCH, JSON))
     return json_response(
-        await _in_transaction(session, lambda: feature.patch(session, operator, feature_id, body))
+        await _in_transaction(
+            session, lambda: feature.patch(session, operator, feature_id, body, crs)
+        )
     )
 
 

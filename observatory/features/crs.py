@@ -9,8 +9,11 @@ writes x, y, so a CRS whose first axis points north has its coordinates swapped.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from observatory.errors import InvalidInput
 
@@ -84,6 +87,36 @@ def parse_crs(value: str | None, name: str = "crs") -> Crs:
         f"{name} {value!r} is not supported: use one of {', '.join(URIS)} "
         "(or the short forms CRS84, EPSG:4326, EPSG:3857, EPSG:32633, EPSG:6708)"
     )
+
+
+def parse_content_crs(value: str | None) -> Crs:
+    """The CRS a `Content-Crs` request header names: a URI in angle brackets, or a short form."""
+    if value is None:
+        return CRS84
+    text = value.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    return parse_crs(text, "Content-Crs")
+
+
+@lru_cache(maxsize=32)
+def lon_lat_transformer(epsg: int) -> Callable[[float, float], tuple[float, float]]:
+    """x, y in EPSG:`epsg` (PostGIS order) -> longitude, latitude; pyproj's CRSError if unknown."""
+    if epsg == STORAGE_SRID:
+        return lambda x, y: (x, y)
+    from pyproj import CRS, Transformer
+
+    return Transformer.from_crs(CRS.from_epsg(epsg), STORAGE_SRID, always_xy=True).transform
+
+
+def to_lon_lat(coordinates: tuple[float, float], crs: Crs) -> tuple[float, float]:
+    """A point written in `crs` (its axis order) as longitude, latitude; InvalidInput if off
+    the CRS's area (pyproj answers infinity)."""
+    x, y = (coordinates[1], coordinates[0]) if crs.north_first else coordinates
+    lon, lat = lon_lat_transformer(crs.srid)(x, y)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise InvalidInput(f"the point {list(coordinates)} is not a place in {crs.uri}")
+    return lon, lat
 
 
 def to_xy(values: tuple[float, float, float, float], crs: Crs) -> tuple[float, ...]:

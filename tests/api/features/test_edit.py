@@ -6,6 +6,7 @@ from datetime import date
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from pyproj import Transformer
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -306,3 +307,96 @@ def test_patch_keeps_private_fields_and_moves_the_point_it_is_given(
         edit_url, "SELECT email, private_fields, opening_hours FROM service WHERE id = :id",
         id=service_id)
     assert (stored_email, private, hours) == (email, ["email"], None)
+
+
+def _written_in(crs: str, lon: float, lat: float) -> list[float]:
+    """lon, lat as written in `crs` (short form), in that CRS's axis order, by pyproj."""
+    if crs == "CRS84":
+        return [lon, lat]
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    return [y, x] if crs in ("EPSG:4326", "EPSG:6708") else [x, y]
+
+
+@pytest.mark.parametrize(
+    ("crs", "header"),
+    [
+        ("CRS84", "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"),
+        ("EPSG:4326", "<http://www.opengis.net/def/crs/EPSG/0/4326>"),
+        ("EPSG:3857", "EPSG:3857"),
+        ("EPSG:32633", "<http://www.opengis.net/def/crs/EPSG/0/32633>"),
+        ("EPSG:6708", "[EPSG:6708]"),
+    ],
+)
+def test_a_point_written_in_each_crs_lands_where_it_says(
+    edit_client, edit_url, keys_of, crs, header
+):
+    """Content-Crs names the body's CRS (Part 2 with Part 4); axes as that CRS defines."""
+    service_id = _service_in(edit_url, "napoli", skip=8)
+    [(lon, lat)] = _sql(edit_url, "SELECT ST_X(m.point), ST_Y(m.point) FROM municipality m "
+                        "JOIN service s ON s.municipality_code = m.code WHERE s.id = :id",
+                        id=service_id)
+    lon, lat = lon + len(crs) / 10_000, lat - len(crs) / 20_000  # a new place for each CRS
+    response = edit_client.patch(
+        f"{ITEMS}/{service_id}",
+        headers={**keys_of["napoli"], **MERGE, "Content-Crs": header},
+        content=_json({"geometry": {"type": "Point", "coordinates": _written_in(crs, lon, lat)}}),
+    )
+    assert response.status_code == 200, response.text
+    assert "swapped_coordinates" not in response.json()["counts"]  # read in its axis order
+    fields = {r["field"] for w in response.json()["warnings"] for r in w["reasons"]}
+    assert "lat/lon" not in fields  # e.g. not discarded as far from its comune
+    [(x, y)] = _sql(edit_url, "SELECT ST_X(geom), ST_Y(geom) FROM service WHERE id = :id",
+                    id=service_id)
+    assert (x, y) == pytest.approx((lon, lat), abs=1e-7)
+
+
+def test_post_and_put_read_the_body_in_the_content_crs(edit_client, edit_url, keys_of):
+    lon, lat = 14.2530, 40.8400
+    feature = {"type": "Feature",
+               "geometry": {"type": "Point", "coordinates": _written_in("EPSG:32633", lon, lat)},
+               "properties": {"name": "Sportello in UTM", "category": "INF",
+                              "municipality_code": NAPOLI}}
+    utm = {**keys_of["napoli"], **GEOJSON,
+           "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/32633>"}
+    created = edit_client.post(ITEMS, content=_json(feature), headers=utm)
+    assert created.status_code == 201, created.text
+    item = edit_client.get(created.headers["location"]).json()
+    assert item["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+    feature["geometry"]["coordinates"] = [lat + 0.001, lon]  # EPSG:4326: latitude first
+    replaced = edit_client.put(created.headers["location"], content=_json(feature),
+                               headers={**utm, "Content-Crs": "EPSG:4326"})
+    assert replaced.status_code == 200, replaced.text
+    assert "swapped_coordinates" not in replaced.json()["counts"]
+    item = edit_client.get(created.headers["location"]).json()
+    assert item["geometry"]["coordinates"] == pytest.approx([lon, lat + 0.001], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("header", "coordinates", "fragments"),
+    [
+        ("EPSG:2154", [652_000, 6_862_000], ("Content-Crs", "EPSG:2154", "32633")),
+        ("<http://www.opengis.net/def/crs/EPSG/0/9999999>", [1, 2], ("Content-Crs", "9999999")),
+        ("EPSG:32633", [1e9, 1e9], ("not a place", "32633")),
+        ("EPSG:4326", [95, 14.25], ("lat",)),  # latitude first: 95 is no latitude
+    ],
+)
+def test_a_wrong_content_crs_is_400_and_changes_nothing(
+    edit_client, edit_url, keys_of, header, coordinates, fragments
+):
+    service_id = _service_in(edit_url, "napoli", skip=9)
+    before = fingerprint(edit_url)
+    response = edit_client.patch(
+        f"{ITEMS}/{service_id}",
+        headers={**keys_of["napoli"], **MERGE, "Content-Crs": header},
+        content=_json({"geometry": {"type": "Point", "coordinates": coordinates}}),
+    )
+    assert_problem(response, 400, *fragments)
+    assert fingerprint(edit_url) == before
+
+
+def test_content_crs_is_documented_on_every_write(edit_client):
+    paths = edit_client.get("/openapi.json").json()["paths"]
+    for path, method in ((ITEMS, "post"), (f"{ITEMS}/{{feature_id}}", "put"),
+                         (f"{ITEMS}/{{feature_id}}", "patch")):
+        [header] = [p for p in paths[path][method]["parameters"] if p["in"] == "header"]
+        assert header["name"] == "Content-Crs" and "32633" in header["description"]
