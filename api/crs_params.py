@@ -53,7 +53,7 @@ async def bbox_crs_query(
     parts = bbox.split(",")
     if crs.geographic:
         if crs.north_first and len(parts) == 4:
-            bbox = ",".join(to_xy(tuple(parts), crs))  # type: ignore[arg-type]
+            bbox = ",".join(to_xy(parts, crs))
         return await bbox_query(bbox), crs
     if len(parts) != 4:
         raise InvalidInput(f"bbox must be four comma-separated numbers in {crs.uri}")
@@ -63,7 +63,7 @@ async def bbox_crs_query(
         raise InvalidInput(f"bbox {bbox!r} holds something that is not a number") from None
     if not all(math.isfinite(value) and abs(value) < 1e8 for value in values):
         raise InvalidInput(f"bbox values must be finite numbers of metres in {crs.uri}")
-    minx, miny, maxx, maxy = to_xy(values, crs)  # type: ignore[arg-type]
+    minx, miny, maxx, maxy = to_xy(values, crs)
     if minx > maxx or miny > maxy:
         raise InvalidInput(f"bbox minimum exceeds maximum in {crs.uri} ({crs.label})")
     return (minx, miny, maxx, maxy), crs

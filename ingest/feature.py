@@ -25,7 +25,7 @@ from ingest.pipeline import IngestOptions, IngestReport, finish_run, ingest_tabl
 from ingest.read import Table
 from observatory import keys
 from observatory.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from observatory.features.crs import CRS84, Crs, to_lon_lat
+from observatory.features.crs import Crs, to_lon_lat
 from observatory.keys import Operator
 
 ITEM_NAMES = {
@@ -121,8 +121,7 @@ def _point(geometry: Any, crs: Crs) -> tuple[float, float] | None:
             for c in coordinates
         )
     ):
-        axes = "[longitude, latitude]" if crs is CRS84 else f"in {crs.uri} ({crs.label})"
-        raise InvalidInput(f"geometry must be a GeoJSON Point {axes}, or null")
+        raise InvalidInput(f"geometry must be a GeoJSON Point in {crs.label}, or null")
     return to_lon_lat((coordinates[0], coordinates[1]), crs)
 
 
@@ -261,7 +260,7 @@ def _write(
     return report
 
 
-def create(session: Session, operator: Operator, body: bytes, crs: Crs = CRS84) -> Written:
+def create(session: Session, operator: Operator, body: bytes, crs: Crs) -> Written:
     """A new service from a Feature whose geometry is in `crs`; `source` defaults to the key's
     own (api-<prefix>)."""
     document = parse_body(body)
@@ -292,7 +291,7 @@ def _same_source(properties: dict[str, Any], stored: Any) -> None:
 
 
 def replace(
-    session: Session, operator: Operator, service_id: int, body: bytes, crs: Crs = CRS84
+    session: Session, operator: Operator, service_id: int, body: bytes, crs: Crs
 ) -> Written:
     """Replace every field of a service with the Feature's (private_fields, is_example kept)."""
     document = parse_body(body)
@@ -310,7 +309,7 @@ def replace(
 
 
 def patch(
-    session: Session, operator: Operator, service_id: int, body: bytes, crs: Crs = CRS84
+    session: Session, operator: Operator, service_id: int, body: bytes, crs: Crs
 ) -> Written:
     """Apply a JSON merge patch (RFC 7396) of the Feature: null removes a field."""
     document = parse_body(body, patch=True)

@@ -17,7 +17,7 @@ import orjson
 from ingest.columns import GEOMETRY_LAT, GEOMETRY_LON
 from ingest.read import SQLITE_MAGIC, Reading, Table, cell_text
 from ingest.record import Reason
-from observatory.features.crs import lon_lat_transformer
+from observatory.projection import lon_lat_transformer
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TypeVar
 
 from observatory.errors import InvalidInput
+from observatory.projection import WGS84, lon_lat_transformer
 
 OGC_PREFIX = "http://www.opengis.net/def/crs/"
 CRS84_URI = f"{OGC_PREFIX}OGC/1.3/CRS84"
-STORAGE_SRID = 4326
+STORAGE_SRID = WGS84
 """The SRID of every stored geometry (longitude, latitude: storageCrs is CRS84)."""
 _EPSG = re.compile(r"^\[?EPSG:{1,2}(\d{1,6})\]?$", re.IGNORECASE)
 _URI = re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d{1,6})$")
@@ -70,6 +71,7 @@ SUPPORTED: tuple[Crs, ...] = (
     _epsg(6708, True, 2, "RDN2008 / UTM zone 33N (N-E)"),
 )
 URIS: list[str] = [crs.uri for crs in SUPPORTED]
+T = TypeVar("T")
 _BY_SRID = {crs.srid: crs for crs in SUPPORTED if crs is not CRS84}
 
 
@@ -91,36 +93,24 @@ def parse_crs(value: str | None, name: str = "crs") -> Crs:
 
 def parse_content_crs(value: str | None) -> Crs:
     """The CRS a `Content-Crs` request header names: a URI in angle brackets, or a short form."""
-    if value is None:
-        return CRS84
-    text = value.strip()
-    if text.startswith("<") and text.endswith(">"):
+    text = value and value.strip()
+    if text and text[0] == "<" and text[-1] == ">":
         text = text[1:-1]
     return parse_crs(text, "Content-Crs")
-
-
-@lru_cache(maxsize=32)
-def lon_lat_transformer(epsg: int) -> Callable[[float, float], tuple[float, float]]:
-    """x, y in EPSG:`epsg` (PostGIS order) -> longitude, latitude; pyproj's CRSError if unknown."""
-    if epsg == STORAGE_SRID:
-        return lambda x, y: (x, y)
-    from pyproj import CRS, Transformer
-
-    return Transformer.from_crs(CRS.from_epsg(epsg), STORAGE_SRID, always_xy=True).transform
 
 
 def to_lon_lat(coordinates: tuple[float, float], crs: Crs) -> tuple[float, float]:
     """A point written in `crs` (its axis order) as longitude, latitude; InvalidInput if off
     the CRS's area (pyproj answers infinity)."""
-    x, y = (coordinates[1], coordinates[0]) if crs.north_first else coordinates
+    x, y = to_xy(coordinates, crs)
     lon, lat = lon_lat_transformer(crs.srid)(x, y)
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise InvalidInput(f"the point {list(coordinates)} is not a place in {crs.uri}")
     return lon, lat
 
 
-def to_xy(values: tuple[float, float, float, float], crs: Crs) -> tuple[float, ...]:
-    """A bbox written in `crs`'s axis order, as minx, miny, maxx, maxy."""
-    if crs.north_first:
-        return (values[1], values[0], values[3], values[2])
-    return values
+def to_xy(values: Sequence[T], crs: Crs) -> tuple[T, ...]:
+    """Coordinate pairs (a point, a bbox's two corners) written in `crs`'s axis order, as x, y."""
+    if not crs.north_first:
+        return tuple(values)
+    return tuple(v for i in range(0, len(values), 2) for v in (values[i + 1], values[i]))
