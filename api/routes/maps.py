@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -19,12 +19,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, app_session, on_event_loop
+from api.held_pages import HeldPages
 from maps.data import MapParameters, Scope, categories, list_scopes, resolve_scope
 from maps.index import Link, index_html, index_rows
 from maps.labels import label
-from observatory.data_version import VERSION_QUERY
 from observatory.page_cache import PageCache
-from observatory.pool import fetch_row
 from observatory.taxonomy import check_category
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -142,32 +141,26 @@ async def _map_response(
         request.app.state.database_url, region, area, kind, options.params.key, options.lang,
         options.tiles, options.standalone,
     )
-    found = None
-    if (key := _KEYS.get(asked)) is not None:
-        async with request.app.state.pool.connection() as conn:
-            row = await fetch_row(conn, VERSION_QUERY, {})
-        found = CACHE.held(key, row[0]) if row is not None else None
-    if found is None:
+    if (found := await HELD.find(request, asked)) is not None:
+        page, etag, _ = found
+    else:
 
         def read() -> tuple[str, str]:
             with app_session(request) as session:
                 full_key, page, etag = _rendered(session, region, area, kind, options)
-            if len(_KEYS) >= CACHE.size:
-                _KEYS.clear()
-            _KEYS[asked] = full_key
+            HELD.remember(asked, full_key)
             return page, etag
 
-        found = await run_in_threadpool(read)
-    page, etag = found
+        page, etag = await run_in_threadpool(read)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if options.if_none_match == etag:
         return Response(status_code=304, headers=headers)
     return HTMLResponse(page, headers=headers)
 
 
-_KEYS: dict[tuple[Any, ...], Hashable] = {}
-"""The page-cache key of each map request as asked (region as written, options), once a
-request resolved it: the next ask finds the page without a session or a thread."""
+HELD = HeldPages(CACHE)
+"""Each map request as asked (region as written, options) -> its page: the next ask is answered
+without a session or a thread."""
 
 
 @router.get("/{region}/{kind}", response_class=HTMLResponse, summary="Map of a region")

@@ -22,6 +22,7 @@ from api.analysis import (
     StatsAnswer,
 )
 from api.deps import ConnectionDep, app_session
+from api.held_pages import HeldPages
 from api.params import (
     MAX_CODE,
     BboxDep,
@@ -213,11 +214,25 @@ async def gaps_export(
     unmet demand within the file), the run, its parameters, attribution and licence.
     """
     params = analysis.parameters("gaps", category)
-    run, body = await _in_threadpool(request, lambda session: results.gap_document(
-        session, params, region, area, only_gaps))
-    scope = "-".join(str(part) for part in (region, area) if part)
-    filename = f"gaps-{params.category_code}{'-' + scope if scope else ''}-run{run.id}.geojson"
+    asked = (request.app.state.database_url, params, region, area, only_gaps)
+    if (found := await GAP_FILES_HELD.find(request, asked)) is not None:
+        document, _, filename = found
+    else:
+
+        def write(session: Session) -> tuple[str, str]:
+            run, document, key = results.gap_document(session, params, region, area, only_gaps)
+            scope = "-".join(str(part) for part in (region, area) if part)
+            filename = (f"gaps-{params.category_code}{'-' + scope if scope else ''}"
+                        f"-run{run.id}.geojson")
+            GAP_FILES_HELD.remember(asked, key, filename)
+            return document, filename
+
+        document, filename = await _in_threadpool(request, write)
     return Response(
-        body, media_type=GEOJSON,
+        document, media_type=GEOJSON,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+GAP_FILES_HELD = HeldPages(results.GAP_FILES)
+"""Each gap-file request as asked -> its file and name: repeated downloads on the event loop."""

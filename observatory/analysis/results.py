@@ -10,6 +10,7 @@ states its parameters. pandas / geopandas are imported inside the functions that
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy import text
@@ -191,8 +192,9 @@ def group_csv(stats: dict[str, Any], dialect: str = "standard") -> bytes:
 def gap_document(
     session: Session, params: Parameters, region: str | None = None, area: str | None = None,
     only_gaps: bool = False,
-) -> tuple[AnalysisRun, bytes]:
-    """The gap file of `params` (GeoJSON bytes), written as `observatory analyze gaps --out`."""
+) -> tuple[AnalysisRun, str, Hashable]:
+    """The gap file of `params` (GeoJSON text), written as `observatory analyze gaps --out`,
+    and the key `GAP_FILES` keeps it under."""
     run, scope = stored_or_computed(session, params, region, area)
 
     def write() -> str:
@@ -208,7 +210,7 @@ def gap_document(
 
     key = ("gap-file", run.id, scope["region"], area, only_gaps)
     document, _ = GAP_FILES.page(session, key, write)
-    return run, document.encode()
+    return run, document, GAP_FILES.full_key(session, key)
 
 
 GAP_FILES = PageCache(size=8, suffix=".geojson")

@@ -88,6 +88,25 @@ def test_same_parameters_reuse_the_run_and_a_service_change_recomputes(client, s
     assert services["15"] == {g["code"]: g["services"] for g in first["groups"]}["15"] + 1
 
 
+def test_a_repeated_gap_file_is_the_same_until_a_service_change(client, seeded):
+    """The second download is answered from the worker's memory; a change of the services
+    (a new data version) gives the file of a new run, never the one held."""
+    params = {"region": "campania", "catchment_km": 5}
+    first = client.get("/exports/gaps/SAN", params=params)
+    again = client.get("/exports/gaps/SAN", params=params)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["content-disposition"] == first.headers["content-disposition"]
+    add_service(seeded, 14.79, 40.69, name="Ancora nuovo", category_code="SAN-ASL",
+                municipality_code=65116)
+    seeded.commit()
+    changed = client.get("/exports/gaps/SAN", params=params)
+    assert changed.status_code == 200
+    assert changed.headers["content-disposition"] != first.headers["content-disposition"]
+    run, before = changed.json()["analysis_run"], first.json()["analysis_run"]
+    assert run["id"] != before["id"] and run["data_version"] > before["data_version"]
+
+
 def _assert_rfc7946(document: dict) -> None:
     assert document["type"] == "FeatureCollection" and "crs" not in document
     rings = 0
